@@ -19,18 +19,23 @@ namespace {
 
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-std::vector<double> vec(const Array& a, std::size_t n, const char* name) {
+using State = py::array_t<double, py::array::c_style>;  // updated in place, no conversion
+
+double* state(State& a, std::size_t n, const char* name) {
     if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n)
-        throw std::invalid_argument(std::string("state array '") + name + "' has the wrong length");
-    return std::vector<double>(a.data(), a.data() + n);
+        throw std::invalid_argument(std::string("state array '") + name + "' must be float64 of length " +
+                                    std::to_string(n));
+    return a.mutable_data();
 }
 
-// met_drive: (T, C) = (1 - alpha_MET) * m_MET,inf(u); state: v, m_met, m_f, m_s (C,) after warm-up.
-Array ihc_loop(Array met_drive, Array v0, Array m_met0, Array m_f0, Array m_s0, const py::dict& c) {
+// met_drive: (T, C) = (1 - alpha_MET) * m_MET,inf(u); state v, m_met, m_f, m_s (C,) is advanced in place.
+Array ihc_loop(Array met_drive, State v0, State m_met0, State m_f0, State m_s0, const py::dict& c) {
     if (met_drive.ndim() != 2) throw std::invalid_argument("met_drive must be (T, C)");
     const std::size_t n_t = met_drive.shape(0), n_c = met_drive.shape(1);
-    std::vector<double> v = vec(v0, n_c, "v"), m_met = vec(m_met0, n_c, "m_met");
-    std::vector<double> m_f = vec(m_f0, n_c, "m_f"), m_s = vec(m_s0, n_c, "m_s");
+    double* v = state(v0, n_c, "v");
+    double* m_met = state(m_met0, n_c, "m_met");
+    double* m_f = state(m_f0, n_c, "m_f");
+    double* m_s = state(m_s0, n_c, "m_s");
     const double a_met = c["a_met"].cast<double>(), a_f = c["a_f"].cast<double>(), a_s = c["a_s"].cast<double>();
     const double g_met = c["g_met"].cast<double>(), ep = c["ep"].cast<double>(), g_k = c["g_k"].cast<double>();
     const double v_k = c["v_k"].cast<double>(), s_k = c["s_k"].cast<double>();
@@ -67,7 +72,9 @@ Array ihc_loop(Array met_drive, Array v0, Array m_met0, Array m_f0, Array m_s0, 
 }
 
 // k_drive: (M, C) = (1 - alpha_Ca) * sqrt(Ca activation); returns the firing probability per bin.
-Array anf_loop(Array k_drive, const py::dict& c, int n_warmup) {
+// The synapse state (q, w, k, rho, avail: (C,); history: (n_ref, C); ptr) lives in `st` and is
+// advanced in place, so a long signal can be processed in blocks of time.
+Array anf_loop(Array k_drive, const py::dict& c, py::dict st, int n_warmup) {
     if (k_drive.ndim() != 2) throw std::invalid_argument("k_drive must be (M, C)");
     const std::size_t n_m = k_drive.shape(0), n_c = k_drive.shape(1);
     const double m_rrp = c["M"].cast<double>(), l_res = c["L"].cast<double>();
@@ -76,18 +83,27 @@ Array anf_loop(Array k_drive, const py::dict& c, int n_warmup) {
     const double a_ca = c["alpha_ca"].cast<double>(), a_ref = c["alpha_ref"].cast<double>();
     const std::size_t n_ref = c["n_ref"].cast<std::size_t>();
     if (n_ref < 1) throw std::invalid_argument("n_ref must be at least 1");
-    std::vector<double> q(n_c, c["M_ss"].cast<double>()), w(n_c, c["L_ss"].cast<double>());
-    std::vector<double> k(n_c, c["k0"].cast<double>()), rho(n_c, 0.0), avail(n_c, 1.0);
-    std::vector<double> history(n_ref * n_c, 0.0), fire(n_c, 0.0);
+    State sq = st["q"].cast<State>(), sw = st["w"].cast<State>(), sk = st["k"].cast<State>();
+    State srho = st["rho"].cast<State>(), savail = st["avail"].cast<State>(), shist = st["history"].cast<State>();
+    double* q = state(sq, n_c, "q");
+    double* w = state(sw, n_c, "w");
+    double* k = state(sk, n_c, "k");
+    double* rho = state(srho, n_c, "rho");
+    double* avail = state(savail, n_c, "avail");
+    if (shist.ndim() != 2 || static_cast<std::size_t>(shist.shape(0)) != n_ref ||
+        static_cast<std::size_t>(shist.shape(1)) != n_c)
+        throw std::invalid_argument("state array 'history' must be (n_ref, C)");
+    double* history = shist.mutable_data();
+    std::size_t ptr = st["ptr"].cast<std::size_t>();
+    std::vector<double> fire(n_c, 0.0);
     Array out({n_m, n_c});
     const double* drive = k_drive.data();
     double* o = out.mutable_data();
     {
         py::gil_scoped_release release;
-        std::size_t ptr = 0;
         const double b_ref = 1.0 - a_ref;
         auto step = [&](bool clamp_low) {
-            double* hist = history.data() + ptr * n_c;
+            double* hist = history + ptr * n_c;
             for (std::size_t i = 0; i < n_c; ++i) {
                 double e = ((k[i] * k[i]) * pp) * dt;
                 double qi = q[i], wi = w[i];
@@ -119,6 +135,7 @@ Array anf_loop(Array k_drive, const py::dict& c, int n_warmup) {
             std::copy(fire.begin(), fire.end(), o + m * n_c);
         }
     }
+    st["ptr"] = ptr;
     return out;
 }
 
@@ -127,7 +144,7 @@ Array anf_loop(Array k_drive, const py::dict& c, int n_warmup) {
 void bind_stages(py::module_& m) {
     m.def("ihc_loop", &ihc_loop, py::arg("met_drive"), py::arg("v"), py::arg("m_met"), py::arg("m_f"),
           py::arg("m_s"), py::arg("constants"),
-          "IHC membrane potential (T, C) in V from the MET drive (T, C) and the warmed-up state.");
-    m.def("anf_loop", &anf_loop, py::arg("k_drive"), py::arg("constants"), py::arg("n_warmup"),
+          "IHC membrane potential (T, C) in V from the MET drive (T, C); the state arrays advance in place.");
+    m.def("anf_loop", &anf_loop, py::arg("k_drive"), py::arg("constants"), py::arg("state"), py::arg("n_warmup"),
           "Firing probability per bin (M, C) of the three-store synapse for the Ca drive (M, C).");
 }

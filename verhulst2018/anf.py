@@ -14,6 +14,7 @@ S_CA = 1.5e-3  # Boltzmann sensitivity of the Ca activation [V]
 TAU_CA = 0.2e-3  # Ca-channel activation time constant [s]
 V_REST = -0.05703  # rest potential used to place V_half [V]
 WARMUP_S = 0.05
+BLOCK_ELEMENTS = 1 << 20  # samples x channels per block of the memoryless Ca nonlinearity
 
 # Per fibre class: sp = spontaneous release [1/s], psr = peak release rate k_max [1/s].
 FIBRES = {
@@ -92,15 +93,6 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp"):
     rw_factor = c["r"] * dt
     rq_factor = A_Q * dt
 
-    # Ca activation input (square-root domain) has no memory: compute it for all samples at once.
-    k_in = np.sqrt(1.0 / (1.0 + np.exp(-(x - c["V_half"]) / S_CA)))
-    k_in *= 1.0 - a_ca
-    if engine == "cpp":
-        from . import _core
-
-        constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
-        return _core.anf_loop(k_in, constants, int(WARMUP_S * fs_an)) * fs_an
-
     q = np.full(n_c, c["M_ss"])
     w = np.full(n_c, c["L_ss"])
     k = np.full(n_c, c["k0"])
@@ -113,6 +105,25 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp"):
     rw = np.empty(n_c)
     tmp = np.empty(n_c)
     fire = np.empty(n_c)
+    n_warmup = int(WARMUP_S * fs_an)
+    block = max(1, BLOCK_ELEMENTS // max(n_c, 1))
+
+    def ca_drive(start, stop):
+        # Ca activation input (square-root domain) has no memory: a block of samples at once
+        k_in = np.sqrt(1.0 / (1.0 + np.exp(-(x[start:stop] - c["V_half"]) / S_CA)))
+        k_in *= 1.0 - a_ca
+        return k_in
+
+    if engine == "cpp":
+        from . import _core
+
+        constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
+        state = dict(q=q, w=w, k=k, rho=rho, avail=avail, history=history, ptr=0)
+        out = np.empty((n_m, n_c))
+        for start in range(0, max(n_m, 1), block):
+            stop = min(start + block, n_m)
+            out[start:stop] = _core.anf_loop(ca_drive(start, stop), constants, state, n_warmup if start == 0 else 0)
+        return out * fs_an
 
     def step(clamp_low):
         # P_rel = (pp * k^2) * dt;  e = P_rel * q
@@ -151,14 +162,16 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp"):
         history[ptr] = fire
         ptr = (ptr + 1) % n_ref
 
-    for _ in range(int(WARMUP_S * fs_an)):
+    for _ in range(n_warmup):
         step(clamp_low=False)
 
     out = np.empty((n_m, n_c))
-    for m in range(n_m):
-        np.multiply(k, a_ca, out=k)
-        np.add(k, k_in[m], out=k)
-        step(clamp_low=True)
-        out[m] = fire
+    for start in range(0, n_m, block):
+        k_in = ca_drive(start, min(start + block, n_m))
+        for m in range(k_in.shape[0]):
+            np.multiply(k, a_ca, out=k)
+            np.add(k, k_in[m], out=k)
+            step(clamp_low=True)
+            out[start + m] = fire
     out *= fs_an
     return out

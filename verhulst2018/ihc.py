@@ -25,6 +25,7 @@ TAU_KF = 0.3e-3  # [s]
 TAU_KS = 8e-3  # [s]
 V_REST_INITIAL = -0.05703  # start value of the membrane potential [V] (actual rest is -57.656 mV)
 WARMUP_S = 0.05
+BLOCK_ELEMENTS = 1 << 20  # samples x channels per block of the memoryless MET nonlinearity
 
 DECIMATION = 5
 DECIMATION_TAPS = 31
@@ -125,9 +126,6 @@ def ihc_potential(v, fs, engine="cpp"):
             "use v[:, None] for a single channel."
         )
     n_t, n_c = v.shape
-    # The open probability's steady state has no memory, so it is evaluated for all samples at once.
-    m_inf = met_open_probability(v * CILIA_GAIN_S)
-
     # The warm-up is identical in every channel: run it once on one lane, then broadcast.
     warm = _Cell(fs, 1)
     for _ in range(int(fs * WARMUP_S)):
@@ -136,22 +134,28 @@ def ihc_potential(v, fs, engine="cpp"):
     cell.v[:] = warm.v
     cell.m_f[:] = warm.m_f
     cell.m_s[:] = warm.m_s
-
     a_met = cell.a_met
-    m_inf *= 1.0 - a_met  # (1 - alpha_MET) * m_MET,inf(u[n]) for all n
-    if engine == "cpp":
-        from . import _core
-
-        constants = dict(a_met=a_met, a_f=cell.a_f, a_s=cell.a_s, g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K,
-                         s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)
-        return _core.ihc_loop(m_inf, cell.v, cell.m_met, cell.m_f, cell.m_s, constants)
     out = np.empty((n_t, n_c))
-    m_met = cell.m_met
-    for n in range(n_t):
-        np.multiply(m_met, a_met, out=m_met)
-        np.add(m_inf[n], m_met, out=m_met)
-        cell.step()
-        out[n] = cell.v
+    # The open probability's steady state has no memory, so it is evaluated for a block of
+    # samples at once; blocks keep the temporaries small for long, many-channel inputs.
+    block = max(1, BLOCK_ELEMENTS // max(n_c, 1))
+    for start in range(0, n_t, block):
+        stop = min(start + block, n_t)
+        m_inf = met_open_probability(v[start:stop] * CILIA_GAIN_S)
+        m_inf *= 1.0 - a_met  # (1 - alpha_MET) * m_MET,inf(u[n])
+        if engine == "cpp":
+            from . import _core
+
+            constants = dict(a_met=a_met, a_f=cell.a_f, a_s=cell.a_s, g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K,
+                             s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)
+            out[start:stop] = _core.ihc_loop(m_inf, cell.v, cell.m_met, cell.m_f, cell.m_s, constants)
+            continue
+        m_met = cell.m_met
+        for n in range(stop - start):
+            np.multiply(m_met, a_met, out=m_met)
+            np.add(m_inf[n], m_met, out=m_met)
+            cell.step()
+            out[start + n] = cell.v
     return out
 
 

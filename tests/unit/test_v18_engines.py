@@ -1,0 +1,39 @@
+"""The compiled IHC and ANF loops against their NumPy specifications, in blocks of time."""
+import numpy as np
+import pytest
+
+from verhulst2018 import anf, ihc
+
+
+@pytest.fixture(scope="module")
+def bm_velocity():
+    rng = np.random.default_rng(7)
+    t = np.arange(3000) / 100_000.0
+    v = 1e-6 * np.sin(2 * np.pi * 1000 * t)[:, None] * np.logspace(-2, 1, 7)[None, :]
+    return v + 1e-9 * rng.standard_normal(v.shape)
+
+
+def test_ihc_engines_agree_across_blocks(bm_velocity, monkeypatch):
+    ref = ihc.ihc_potential(bm_velocity, 100_000.0, engine="numpy")
+    monkeypatch.setattr(ihc, "BLOCK_ELEMENTS", 7 * 333)  # force several uneven blocks
+    for engine in ("cpp", "numpy"):
+        got = ihc.ihc_potential(bm_velocity, 100_000.0, engine=engine)
+        np.testing.assert_allclose(got, ref, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("fibre", ["hsr", "msr", "lsr"])
+def test_anf_engines_agree_across_blocks(bm_velocity, fibre, monkeypatch):
+    vihc = ihc.decimate_ihc(ihc.ihc_potential(bm_velocity, 100_000.0))
+    ref = anf.anf_rate(vihc, 20_000.0, fibre, engine="numpy")
+    monkeypatch.setattr(anf, "BLOCK_ELEMENTS", 7 * 97)
+    for engine in ("cpp", "numpy"):
+        got = anf.anf_rate(vihc, 20_000.0, fibre, engine=engine)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    assert ref.max() > 3 * ref[:5].mean()  # the drive did something
+
+
+def test_unknown_engine_is_an_error(bm_velocity):
+    with pytest.raises(ValueError, match="engine"):
+        ihc.ihc_potential(bm_velocity, 100_000.0, engine="fortran")
+    with pytest.raises(ValueError, match="engine"):
+        anf.anf_rate(bm_velocity, 20_000.0, "hsr", engine="fortran")
