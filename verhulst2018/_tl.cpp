@@ -38,6 +38,7 @@ constexpr double kPoleFactor = 100.0;
 constexpr double kPoleTolerance = 0.01;
 constexpr double kStimulusCubic = 0.1666667;
 constexpr double kRtol = 1e-2;
+constexpr std::int64_t kMirror = 4;  // mirrored slots at the end of each ring
 constexpr double kAtol = 1e-13;
 
 // DOPRI5 coefficients, as double divisions (same values as cochlea.py)
@@ -71,6 +72,7 @@ struct Parameters {
     std::vector<double> omega, zasq, tri_a, tri_cp, tri_m;
     std::vector<double> start_pole, knee_1, kappa, hyp_a, hyp_b, cos_theta, sin_theta, passive_pole;
     std::vector<double> initial_pole;
+    std::vector<std::int64_t> ring_length;  // per-node ring-buffer length
 };
 
 // Instantaneous pole P^ of every node for velocities v (spec §4.7.3) and its relative
@@ -95,11 +97,47 @@ CLONE_AVX2 void instantaneous_poles(std::size_t n, const double* __restrict v, c
     }
 }
 
+// Delayed displacement of nodes 1..n-1 by the reference's float32 4-point cubic (spec §4.6),
+// then g_i and the tridiagonal right-hand side r_i = S_i g_i. read_start[i] indexes the first
+// of the four ring entries; each ring has 4 mirrored slots at its end, so no wrap is needed.
+CLONE_AVX2 void delayed_force(std::size_t n, double phi, const double* __restrict v, const double* __restrict y,
+                              double* __restrict frac, const std::int64_t* __restrict read_start,
+                              const double* __restrict buffer, const double* __restrict om_d,
+                              const double* __restrict om2, const double* __restrict rho,
+                              const double* __restrict zasq, double* __restrict g, double* __restrict r) {
+    for (std::size_t i = 1; i < n; ++i) {
+        const double e = frac[i] + phi;
+        const bool late = e >= 1;  // past the next buffer column: read one column later
+        const double* q = buffer + read_start[i] + static_cast<std::int64_t>(late);
+        const double nu_d = late ? e - 1 : e;
+        const float y0 = static_cast<float>(q[0]), y1 = static_cast<float>(q[1]);
+        const float y2 = static_cast<float>(q[2]), y3 = static_cast<float>(q[3]);
+        const float nu = static_cast<float>(nu_d);
+        const float a0 = (y1 - y0) + (y3 - y2);
+        const float y01 = y0 - y1, y20 = y2 - y0, nu2 = nu * nu;
+        const double yd = (static_cast<double>(a0) * (static_cast<double>(nu) - 1) + static_cast<double>(y01)) *
+                              static_cast<double>(nu2) +
+                          (static_cast<double>(y1) + static_cast<double>(y20) * static_cast<double>(nu));
+        // the reference adds phi to the fraction and subtracts it again (1-ulp drift)
+        frac[i] = e - phi;
+        const double gi = om_d[i] * v[i] + om2[i] * (y[i] + rho[i] * yd);
+        g[i] = gi;
+        r[i] = zasq[i] * gi;
+    }
+}
+
 class TransmissionLine {
    public:
     TransmissionLine(const Parameters& p, const double* stimulus, std::size_t n_samples)
         : p_(p), s_(stimulus), n_t_(n_samples), n_(p.n) {
-        buffer_.assign(n_ * static_cast<std::size_t>(p.n_buffer), 0.0);
+        // One ring per node, each as long as that node's longest possible delay needs
+        // (spec §4.6 uses one length for all nodes; a node reads only its own history, so
+        // shorter rings give the same numbers in a twelfth of the memory).
+        ring_start_.resize(n_ + 1, 0);
+        for (std::size_t i = 0; i < n_; ++i) ring_start_[i + 1] = ring_start_[i] + p.ring_length[i] + kMirror;
+        buffer_.assign(static_cast<std::size_t>(ring_start_[n_]), 0.0);
+        write_.assign(n_, 0);
+        read_start_.assign(n_, 0);
         pole_ = p.initial_pole;
         pole_new_.resize(n_);
         om_d_.resize(n_);
@@ -108,7 +146,6 @@ class TransmissionLine {
         change_.resize(n_);
         frac_.resize(n_);
         frac0_.resize(n_);
-        k1_.resize(n_);
         d_int_.resize(n_);
         g_.resize(n_);
         z_.resize(n_);
@@ -140,48 +177,21 @@ class TransmissionLine {
                 set_poles();
             }
         }
-        const std::int64_t nb = p_.n_buffer;
         const double pf = p_.p0x * force;
+        // node 0 (stapes): g_0 = d_m V_0; its delayed displacement is never used
+        g_[0] = p_.d_m * v[0];
+        z_[0] = g_[0] + pf;  // right-hand side r_0
+        delayed_force(n, phi, v, y, frac_.data(), read_start_.data(), buffer_.data(), om_d_.data(), om2_.data(),
+                      rho_.data(), p_.zasq.data(), g_.data(), z_.data());
+        // Thomas algorithm (spec §4.4): forward sweep in place over r (held in z_), then backward
         const double* tri_a = p_.tri_a.data();
         const double* tri_m = p_.tri_m.data();
         const double* tri_cp = p_.tri_cp.data();
-        const double* zasq = p_.zasq.data();
-        double z_prev = 0.0;
-        for (std::size_t i = 0; i < n; ++i) {
-            // delayed displacement: 4-point cubic in float32 as the reference's C helper
-            const double e = frac_[i] + phi;
-            // past the next buffer column: read one column later (branch-free)
-            const bool late = e >= 1;
-            std::int64_t k1 = k1_[i] + static_cast<std::int64_t>(late);
-            k1 = k1 == nb ? 0 : k1;
-            const double nu_d = late ? e - 1 : e;
-            const std::int64_t k0 = k1 == 0 ? nb - 1 : k1 - 1;
-            const std::int64_t k2 = k1 + 1 == nb ? 0 : k1 + 1;
-            const std::int64_t k3 = k2 + 1 == nb ? 0 : k2 + 1;
-            const double* row = buffer_.data() + i * static_cast<std::size_t>(nb);
-            const float y0 = static_cast<float>(row[k0]), y1 = static_cast<float>(row[k1]);
-            const float y2 = static_cast<float>(row[k2]), y3 = static_cast<float>(row[k3]);
-            const float nu = static_cast<float>(nu_d);
-            const float a0 = (y1 - y0) + (y3 - y2);
-            const float y01 = y0 - y1, y20 = y2 - y0, nu2 = nu * nu;
-            const double yd = (static_cast<double>(a0) * (static_cast<double>(nu) - 1) + static_cast<double>(y01)) *
-                                  static_cast<double>(nu2) +
-                              (static_cast<double>(y1) + static_cast<double>(y20) * static_cast<double>(nu));
-            // the reference adds phi to the fraction and subtracts it again (1-ulp drift)
-            frac_[i] = e - phi;
-            double gi, zi;
-            if (i == 0) {
-                gi = p_.d_m * v[0];
-                zi = (gi + pf) / p_.tri_b0;
-            } else {
-                gi = om_d_[i] * v[i] + om2_[i] * (y[i] + rho_[i] * yd);
-                // forward sweep of the Thomas algorithm, fused so that the next node's
-                // arithmetic overlaps with this dependency chain
-                zi = (zasq[i] * gi - tri_a[i] * z_prev) * tri_m[i];
-            }
-            g_[i] = gi;
-            z_[i] = zi;
-            z_prev = zi;
+        double z_prev = z_[0] / p_.tri_b0;
+        z_[0] = z_prev;
+        for (std::size_t i = 1; i < n; ++i) {
+            z_prev = (z_[i] - tri_a[i] * z_prev) * tri_m[i];
+            z_[i] = z_prev;
         }
         double q_next = z_[n - 1];
         dstate[n - 1] = q_next - g_[n - 1];
@@ -197,9 +207,13 @@ class TransmissionLine {
 
     void end_of_sample(double t_next, const double* state) {
         t_j_ = t_next;
-        write_ = write_ + 1 == p_.n_buffer ? 0 : write_ + 1;
-        const std::size_t nb = static_cast<std::size_t>(p_.n_buffer);
-        for (std::size_t i = 0; i < n_; ++i) buffer_[i * nb + write_] = state[n_ + i];
+        for (std::size_t i = 0; i < n_; ++i) {
+            const std::int64_t w = write_[i] + 1 == p_.ring_length[i] ? 0 : write_[i] + 1;
+            write_[i] = w;
+            double* ring = buffer_.data() + ring_start_[i];
+            ring[w] = state[n_ + i];
+            if (w < kMirror) ring[p_.ring_length[i] + w] = state[n_ + i];  // mirror of the start
+        }
         update_pointers();
         ++j_;
     }
@@ -209,7 +223,6 @@ class TransmissionLine {
 
    private:
     void set_poles() {
-        const std::int64_t nb = p_.n_buffer;
         for (std::size_t i = 0; i < n_; ++i) {
             const double pl = pole_[i];
             const double a = (pl + std::sqrt(pl * pl + kSheraC * (1 - pl * pl))) / kSheraC;
@@ -223,7 +236,7 @@ class TransmissionLine {
             const double d_int = std::floor(d_exact) + 1;
             frac0_[i] = d_int - d_exact;
             d_int_[i] = static_cast<std::int64_t>(d_int);
-            if (d_int_[i] < 1 || d_int_[i] >= nb)
+            if (d_int_[i] < 1 || d_int_[i] + 2 > p_.ring_length[i])
                 throw std::runtime_error("TL delay outside the ring buffer; check fs and the poles");
         }
         update_pointers();
@@ -231,11 +244,12 @@ class TransmissionLine {
 
     // Read positions for the current write pointer (spec §4.6), no integer division.
     void update_pointers() {
-        const std::int64_t nb = p_.n_buffer;
         for (std::size_t i = 0; i < n_; ++i) {
-            std::int64_t k1 = write_ + nb - d_int_[i];  // in (0, 2 nb)
+            const std::int64_t nb = p_.ring_length[i];
+            std::int64_t k1 = write_[i] + nb - d_int_[i];  // in (0, 2 nb)
             if (k1 >= nb) k1 -= nb;
-            k1_[i] = k1;
+            const std::int64_t k0 = k1 == 0 ? nb - 1 : k1 - 1;  // first of the four entries
+            read_start_[i] = ring_start_[i] + k0;
             frac_[i] = frac0_[i];
         }
     }
@@ -243,10 +257,10 @@ class TransmissionLine {
     const Parameters& p_;
     const double* s_;
     std::size_t n_t_, n_;
-    std::vector<double> buffer_;  // (n_nodes, n_buffer), row-major: a node's history is contiguous
+    std::vector<double> buffer_;  // the nodes' rings, one after the other
+    std::vector<std::int64_t> ring_start_, write_, read_start_;
     std::vector<double> pole_, pole_new_, change_, om_d_, om2_, rho_, frac_, frac0_, g_, z_;
-    std::vector<std::int64_t> k1_, d_int_;
-    std::int64_t write_ = 0;
+    std::vector<std::int64_t> d_int_;
     std::size_t j_ = 0;
     double t_j_ = 0.0;
     double q0_ = 0.0;
@@ -380,6 +394,14 @@ py::tuple solve(Array stimulus, const py::dict& params, py::array_t<std::int64_t
     p.sin_theta = arr("sin_theta");
     p.passive_pole = arr("passive_pole");
     p.initial_pole = arr("initial_pole");
+    {
+        auto rl = params["ring_length"].cast<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>>();
+        if (rl.ndim() != 1 || static_cast<std::size_t>(rl.shape(0)) != p.n)
+            throw std::invalid_argument("_tl.solve: 'ring_length' must have 1001 values");
+        p.ring_length.assign(rl.data(), rl.data() + p.n);
+        for (auto l : p.ring_length)
+            if (l < 4) throw std::invalid_argument("_tl.solve: ring lengths must be at least 4");
+    }
 
     auto nodes = store_nodes.unchecked<1>();
     const std::size_t n_store = static_cast<std::size_t>(nodes.shape(0));

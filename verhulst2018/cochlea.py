@@ -83,7 +83,8 @@ class TLParameters:
     k0: float
     kg0: float
     q0f: float
-    n_buffer: int
+    n_buffer: int  # ring-buffer length of the NumPy engine (the longest delay of all nodes)
+    ring_length: np.ndarray  # per-node ring length of the compiled core (same numbers, less memory)
     start_pole: np.ndarray  # PS_i
     knee_1: np.ndarray  # V1_i (m/s)
     kappa: np.ndarray
@@ -135,7 +136,8 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
         tri_cp[k] = tri_c[k] * tri_m[k]
 
     p0x = m_so * dx / (m_po * BM_WIDTH)
-    n_buffer = int(np.max(np.floor(SHERA_MU_MAX / (f * dt)) + 1))
+    ring_length = (np.floor(SHERA_MU_MAX / (f * dt)) + 1).astype(np.int64)
+    n_buffer = int(np.max(ring_length))
 
     # irregularities (spec §4.8); the draw is made whether or not they are used
     r = 2 * (np.random.RandomState(subject).random_sample(N_NODES) - 0.5)
@@ -170,6 +172,7 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
         kg0=(m_po * BM_WIDTH) / (m_so * STAPES_AREA * dx),
         q0f=m_po * BM_WIDTH,
         n_buffer=n_buffer,
+        ring_length=ring_length,
         start_pole=start_pole,
         knee_1=knee_1,
         kappa=np.cos(theta) / np.cos(2 * theta),
