@@ -107,11 +107,12 @@ CLONE_AVX2 void delayed_force(std::size_t n, double phi, const double* __restric
                               const double* __restrict zasq, double* __restrict g, double* __restrict r) {
     for (std::size_t i = 1; i < n; ++i) {
         const double e = frac[i] + phi;
-        const bool late = e >= 1;  // past the next buffer column: read one column later
-        const double* q = buffer + read_start[i] + static_cast<std::int64_t>(late);
-        const double nu_d = late ? e - 1 : e;
-        const float y0 = static_cast<float>(q[0]), y1 = static_cast<float>(q[1]);
-        const float y2 = static_cast<float>(q[2]), y3 = static_cast<float>(q[3]);
+        // past the next buffer column: read one column later (branch-free; e - 0.0 == e)
+        const std::int64_t late = e >= 1 ? 1 : 0;
+        const std::int64_t k = read_start[i] + late;
+        const double nu_d = e - static_cast<double>(late);
+        const float y0 = static_cast<float>(buffer[k]), y1 = static_cast<float>(buffer[k + 1]);
+        const float y2 = static_cast<float>(buffer[k + 2]), y3 = static_cast<float>(buffer[k + 3]);
         const float nu = static_cast<float>(nu_d);
         const float a0 = (y1 - y0) + (y3 - y2);
         const float y01 = y0 - y1, y20 = y2 - y0, nu2 = nu * nu;
@@ -123,6 +124,30 @@ CLONE_AVX2 void delayed_force(std::size_t n, double phi, const double* __restric
         const double gi = om_d[i] * v[i] + om2[i] * (y[i] + rho[i] * yd);
         g[i] = gi;
         r[i] = zasq[i] * gi;
+    }
+}
+
+// Zweig impedance terms for poles P (spec §4.5) and the delay in samples (spec §4.6):
+// om_d = omega d, rho_pre * exp(exp_arg) = rho, d_int = floor(D) + 1, frac0 = d_int - D.
+// Vectorisable; exp() is left to the caller.
+CLONE_AVX2 void zweig_parameters(std::size_t n, const double* __restrict pole, const double* __restrict omega,
+                                 double dt, double* __restrict om_d, double* __restrict rho_pre,
+                                 double* __restrict exp_arg, double* __restrict frac0,
+                                 double* __restrict d_int) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double pl = pole[i];
+        const double a = (pl + std::sqrt(pl * pl + kSheraC * (1 - pl * pl))) / kSheraC;
+        const double d = 2 * (pl - a);
+        om_d[i] = omega[i] * d;
+        const double mu = 1 / ((2 * kPi) * a);
+        const double half_d = d / 2;
+        rho_pre[i] = (2 * a) * std::sqrt(1 - half_d * half_d);
+        exp_arg[i] = -pl / a;
+        // the delay only changes with the poles: keep its integer part and fraction
+        const double d_exact = ((2 * kPi) * mu) / (omega[i] * dt);
+        const double di = std::floor(d_exact) + 1;
+        frac0[i] = di - d_exact;
+        d_int[i] = di;
     }
 }
 
@@ -146,6 +171,8 @@ class TransmissionLine {
         change_.resize(n_);
         frac_.resize(n_);
         frac0_.resize(n_);
+        exp_arg_.resize(n_);
+        d_int_real_.resize(n_);
         d_int_.resize(n_);
         g_.resize(n_);
         z_.resize(n_);
@@ -223,19 +250,11 @@ class TransmissionLine {
 
    private:
     void set_poles() {
+        zweig_parameters(n_, pole_.data(), p_.omega.data(), p_.dt, om_d_.data(), rho_.data(), exp_arg_.data(),
+                         frac0_.data(), d_int_real_.data());
         for (std::size_t i = 0; i < n_; ++i) {
-            const double pl = pole_[i];
-            const double a = (pl + std::sqrt(pl * pl + kSheraC * (1 - pl * pl))) / kSheraC;
-            const double d = 2 * (pl - a);
-            om_d_[i] = p_.omega[i] * d;
-            const double mu = 1 / ((2 * kPi) * a);
-            const double half_d = d / 2;
-            rho_[i] = ((2 * a) * std::sqrt(1 - half_d * half_d)) * std::exp(-pl / a);
-            // the delay only changes with the poles: keep its integer part and fraction
-            const double d_exact = ((2 * kPi) * mu) / (p_.omega[i] * p_.dt);
-            const double d_int = std::floor(d_exact) + 1;
-            frac0_[i] = d_int - d_exact;
-            d_int_[i] = static_cast<std::int64_t>(d_int);
+            rho_[i] = rho_[i] * std::exp(exp_arg_[i]);  // the only scalar call per node
+            d_int_[i] = static_cast<std::int64_t>(d_int_real_[i]);
             if (d_int_[i] < 1 || d_int_[i] + 2 > p_.ring_length[i])
                 throw std::runtime_error("TL delay outside the ring buffer; check fs and the poles");
         }
@@ -259,7 +278,7 @@ class TransmissionLine {
     std::size_t n_t_, n_;
     std::vector<double> buffer_;  // the nodes' rings, one after the other
     std::vector<std::int64_t> ring_start_, write_, read_start_;
-    std::vector<double> pole_, pole_new_, change_, om_d_, om2_, rho_, frac_, frac0_, g_, z_;
+    std::vector<double> pole_, pole_new_, change_, om_d_, om2_, rho_, frac_, frac0_, exp_arg_, d_int_real_, g_, z_;
     std::vector<std::int64_t> d_int_;
     std::size_t j_ = 0;
     double t_j_ = 0.0;
