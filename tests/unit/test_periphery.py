@@ -1,0 +1,145 @@
+"""connear_helpers.periphery: the full and light pipelines, their fields, errors and gradients.
+
+The CNNs run with random (untrained) weights here: these tests check the plumbing (which
+signal reaches which stage, units, rates, lengths) and differentiability, not accuracy.
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+import verhulst2018  # noqa: E402
+from connear_helpers import cf as connear_cf  # noqa: E402
+from connear_helpers import periphery  # noqa: E402
+
+FS = 20_000.0
+
+
+@pytest.fixture(scope="module")
+def random_models():
+    import keras
+
+    from connear_helpers import models
+
+    keras.utils.set_random_seed(3)
+    return {n: models.build_model(n, n_cf=1) for n in ("cochlea", "ihc", "anfh", "anfm", "anfl")}
+
+
+def tone(n=2000, level=60.0, freq=1000.0, fs=FS):
+    t = np.arange(n) / fs
+    return 2e-5 * np.sqrt(2) * 10 ** (level / 20) * np.sin(2 * np.pi * freq * t) * np.hanning(n)
+
+
+@pytest.fixture(scope="module")
+def full(random_models):
+    return periphery.simulate(tone(), FS, mode="full", cf=[1000.0, 4000.0], weights=random_models, progress=False)
+
+
+def test_result_fields_shapes_and_rates(full):
+    assert full.fs == 20_000.0
+    np.testing.assert_allclose(full.cf, connear_cf.connear_cfs()[connear_cf.nearest_cf_index(connear_cf.connear_cfs(), [1000.0, 4000.0])])
+    for name in ("bm", "ihc_ref", "ihc_cnn", "anfh_ref", "anfh_cnn", "anfm_ref", "anfm_cnn", "anfl_ref", "anfl_cnn"):
+        assert getattr(full, name).shape == (2000, 2), name
+        assert np.all(np.isfinite(getattr(full, name))), name
+
+
+def test_full_mode_reference_is_verhulst2018_resampled(full):
+    from scipy.signal import resample_poly
+
+    x100 = resample_poly(tone(), 5, 1)
+    ref = verhulst2018.simulate(x100, cf=full.cf, outputs=("v", "ihc", "anfh"), progress=False)
+    np.testing.assert_allclose(full.bm, resample_poly(ref.v, 1, 5, axis=0)[:2000], rtol=0, atol=1e-12 * np.abs(ref.v).max())
+    np.testing.assert_allclose(full.ihc_ref, resample_poly(ref.ihc, 1, 5, axis=0)[:2000], rtol=1e-12)
+    np.testing.assert_array_equal(full.anfh_ref, ref.anfh[:2000])
+    # resting IHC potential and an HSR onset response
+    assert full.ihc_ref[100, 0] == pytest.approx(-0.05766, abs=2e-4)
+    assert full.anfh_ref[:, 0].max() > 200
+
+
+def test_light_mode_reference_ihc_is_driven_by_the_cnn_cochlea(random_models):
+    from verhulst2018 import ihc as ref_ihc
+    from scipy.signal import resample_poly
+
+    res = periphery.simulate(tone(), FS, mode="light", cf=[2000.0], stages=("bm", "ihc"), weights=random_models)
+    assert res.anfh_ref is None and res.anfh_cnn is None
+    expected = resample_poly(ref_ihc.ihc_potential(resample_poly(res.bm, 5, 1, axis=0), 1e5), 1, 5, axis=0)
+    np.testing.assert_allclose(res.ihc_ref, expected[:2000], rtol=1e-12)
+
+
+def test_reference_only_without_weights():
+    res = periphery.simulate(tone(1000), FS, mode="full", cf=[1000.0], weights=None, fibres=("anfl",), progress=False)
+    assert res.ihc_cnn is None and res.anfl_cnn is None and res.anfh_ref is None
+    assert res.anfl_ref.shape == (1000, 1)
+
+
+def test_cnn_anf_input_option(random_models):
+    kw = dict(mode="full", cf=[1000.0], weights=random_models, fibres=("anfh",), progress=False)
+    chain = periphery.simulate(tone(1000), FS, **kw)
+    ref_driven = periphery.simulate(tone(1000), FS, cnn_anf_input="reference", **kw)
+    np.testing.assert_array_equal(chain.anfh_ref, ref_driven.anfh_ref)
+    assert not np.allclose(chain.anfh_cnn, ref_driven.anfh_cnn)
+
+
+def test_100khz_input_gives_20khz_output(random_models):
+    res = periphery.simulate(tone(5000, fs=1e5), 1e5, mode="full", cf=[1000.0], stages=("bm",), weights=None, progress=False)
+    assert res.bm.shape == (1000, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(mode="medium"), "mode"),
+        (dict(fs=44_100.0), "fs must be"),
+        (dict(stages=("bm", "cn")), "stages"),
+        (dict(signal=np.full(100, np.nan)), "NaN"),
+        (dict(signal=np.zeros((2, 100))), "1-D"),
+        (dict(cf=[50_000.0]), "outside"),
+        (dict(fibres=("anfx",)), "fibres"),
+        (dict(cnn_anf_input="tl"), "cnn_anf_input"),
+        (dict(mode="light", weights=None), "light mode"),
+    ],
+)
+def test_clear_errors(kwargs, match):
+    kw = dict(signal=tone(400), fs=FS, weights=None, progress=False)
+    kw.update(kwargs)
+    sig, fs = kw.pop("signal"), kw.pop("fs")
+    with pytest.raises(ValueError, match=match):
+        periphery.simulate(sig, fs, **kw)
+
+
+def test_missing_weight_set_says_how_to_get_it(tmp_path, monkeypatch):
+    from connear_helpers import weights
+
+    monkeypatch.setattr(weights, "connear_lab_dir", lambda: tmp_path)
+    from connear_helpers import inference
+
+    monkeypatch.setattr(inference, "_LOADED", {})
+    with pytest.raises(Exception, match="official"):
+        periphery.simulate(tone(400), FS, mode="light", cf=[1000.0], weights="connear-lab")
+
+
+def test_gradient_of_summed_anf_rate_matches_finite_difference(random_models):
+    import tensorflow as tf
+
+    x0 = tone(1024, level=70.0).astype(np.float32)
+    m = random_models
+    x = tf.Variable(x0)
+
+    def total(sig):
+        return tf.reduce_sum(periphery.cnn_chain_tensor(sig, m["cochlea"], m["ihc"], m["anfh"], channels=[100])["anf"])
+
+    with tf.GradientTape() as tape:
+        f = total(x)
+    grad = tape.gradient(f, x).numpy().astype(np.float64)
+    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0
+    # directional derivatives: along the gradient (= |grad|) and along a mix of the gradient
+    # and a random direction; float32 outputs, so steps of 0.1 Pa (signal peak 0.09 Pa)
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(x0.size)
+    for direction in (grad, grad / np.linalg.norm(grad) + noise / np.linalg.norm(noise)):
+        d = direction / np.linalg.norm(direction)
+        eps = 0.1
+        plus = float(total(tf.constant((x0 + eps * d).astype(np.float32))))
+        minus = float(total(tf.constant((x0 - eps * d).astype(np.float32))))
+        fd = (plus - minus) / (2 * eps)
+        assert grad @ d == pytest.approx(fd, rel=0.02)

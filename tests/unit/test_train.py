@@ -1,0 +1,108 @@
+"""Training CLI/function (connear_helpers.train) on a tiny dataset with a tiny stand-in model."""
+import json
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from connear_helpers import datasets as D
+
+keras = pytest.importorskip("keras")
+from connear_helpers import train as T  # noqa: E402
+
+
+def fake_reference(signal_pa, cf_hz, signals, **options):
+    """Cheap stand-in for verhulst2018 (SI units at 20 kHz)."""
+    base = signal_pa[::5][:, None] * np.arange(1, len(cf_hz) + 1)[None, :]
+    return {n: (1e-6 * base if n == "v" else -0.05 + 1e-3 * base) for n in signals}
+
+
+def tiny_model(stage):
+    """(B, 2560, 1) -> (B, 2048, 1): two small convolutions and the IHC context crop."""
+    inp = keras.Input((None, 1))
+    h = keras.layers.Conv1D(4, 9, padding="same", activation="tanh")(inp)
+    h = keras.layers.Conv1D(1, 9, padding="same")(h)
+    return keras.Model(inp, keras.layers.Cropping1D((256, 256))(h), name="tiny")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    wavs = root / "wavs"
+    wavs.mkdir()
+    fs = 16000
+    t = np.arange(480) / fs
+    for i in range(2):
+        wavfile.write(wavs / f"s{i}.wav", fs,
+                      np.round(0.3 * np.sin(2 * np.pi * (400 + 300 * i) * t) * 32767).astype(np.int16))
+    out = root / "ds"
+    D.build_dataset(out, "ihc", corpus=str(wavs), n_sentences=2, levels=(70, 130), level_mode="all",
+                    cf_index=[56, 122, 150], scheduler="synchronous", reference=fake_reference,
+                    progress=False)
+    return out
+
+
+def test_one_epoch_writes_weights_and_facts_then_resumes(data_dir, tmp_path):
+    out = tmp_path / "run"
+    facts = T.train("ihc", data_dir, out, epochs=1, batch_size=4, model_builder=tiny_model,
+                    val_fraction=0.5, verbose=0)
+    w = out / "ihc.weights.h5"
+    assert w.is_file() and (out / "ihc.training.json").is_file()
+    saved = json.loads((out / "ihc.training.json").read_text())
+    assert saved["weights_sha256"] == facts["weights_sha256"]
+    assert saved["training"]["epochs_run"] == 1
+    assert saved["training"]["loss"].startswith("mean absolute error")
+    assert saved["training"]["optimizer"] == "Adam" and saved["training"]["learning_rate"] == 1e-4
+    assert saved["training"]["mixed_precision"] == "float32" or T._gpus()
+    sp = saved["data"]["split"]
+    assert sp["by"] == "sentence" and sp["train_sentences"] == sp["val_sentences"] == 1
+    assert sp["train_sequences"] == sp["val_sequences"] == 2 * 3      # 2 levels x 3 CFs
+    assert saved["data"]["n_stimuli"] == 4 and saved["wall_clock_s"] > 0
+    assert "cpu_count" in saved["hardware"] and "gpus" in saved["hardware"]
+    m = tiny_model("ihc")
+    m.load_weights(w)
+    assert (out / "checkpoints" / "last.keras").is_file()
+    assert (out / "history.csv").read_text().count("\n") == 2
+
+    with pytest.raises(FileExistsError, match="--resume"):
+        T.train("ihc", data_dir, out, epochs=2, model_builder=tiny_model, val_fraction=0.5, verbose=0)
+    facts2 = T.train("ihc", data_dir, out, epochs=2, batch_size=4, model_builder=tiny_model,
+                     val_fraction=0.5, resume=True, verbose=0)
+    assert facts2["training"]["epochs_run"] == 2
+    assert len(facts2["training"]["history"]["loss"]) == 2
+    assert facts2["wall_clock_s"] >= facts["wall_clock_s"]
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 2
+
+
+def test_mixed_precision_on_needs_a_gpu(data_dir, tmp_path):
+    if T._gpus():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="no GPU"):
+        T.train("ihc", data_dir, tmp_path / "mp", epochs=1, model_builder=tiny_model,
+                mixed_precision="on", val_fraction=0.5, verbose=0)
+
+
+def test_wrong_model_shape_is_explained(data_dir, tmp_path):
+    def uncropped(stage):
+        inp = keras.Input((None, 1))
+        return keras.Model(inp, keras.layers.Conv1D(1, 3, padding="same")(inp))
+
+    with pytest.raises(ValueError, match="context cropping"):
+        T.train("ihc", data_dir, tmp_path / "bad", epochs=1, model_builder=uncropped,
+                val_fraction=0.5, verbose=0)
+
+
+def test_cli_small_run_with_the_connear_ihc_model(data_dir, tmp_path):
+    models = pytest.importorskip("connear_helpers.models")
+    out = tmp_path / "cli"
+    rc = T._main(["ihc", "--data", str(data_dir), "--out", str(out), "--small", "--epochs", "1",
+                  "--batch-size", "2", "--max-sequences", "2", "--val-fraction", "0.5",
+                  "--no-tensorboard"])
+    assert rc == 0
+    facts = json.loads((out / "ihc.training.json").read_text())
+    assert facts["model"]["n_params"] == 1_317_505 and facts["training"]["small"] is True
+    # the 1-CF weights fit the 201-CF model
+    weights = pytest.importorskip("connear_helpers.weights")
+    m = models.build_model("ihc")
+    weights.load_weights(m, out / "ihc.weights.h5")
