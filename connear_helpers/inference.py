@@ -3,8 +3,10 @@
 The CNNs need a fixed amount of context around every output sample and an input
 length that is a multiple of 2^N (spec §2.1). The functions here hide that:
 
-1. the input is zero-padded in front by the left context and at the end up to a
-   whole number of windows plus the right context;
+1. the input is padded in front by the left context and at the end up to a
+   whole number of windows plus the right context, with the input's rest value:
+   zeros for the cochlea (silence) and the IHC (BM at rest), the first and last
+   samples for the ANF (whose input at rest is the IHC resting potential, not 0 V);
 2. it is cut into windows of ``W + left + right`` samples that overlap by the
    context, each window is run through the model, and only its ``W`` central
    output samples are kept (the context part of each output is dropped);
@@ -14,7 +16,7 @@ Window starts are spaced by ``W`` (a valid window length, see :func:`window_plan
 so the stride grid of the encoder stays aligned between windows. Whenever the
 context is at least the model's receptive field (``MODEL_INFO[name]
 ["receptive_field"]``: 105 samples for the IHC, so always with the default
-context), the stitched output is identical to running the whole zero-padded
+context), the stitched output is identical to running the whole padded
 signal in one piece: there are no seams. The cochlea (945 samples) and the ANF
 models (114,681 samples) reach further than the context they were trained with
 (256 and 7936 samples); there the windowed result is what the trained models
@@ -311,6 +313,11 @@ def run_model(x, model, *, window=None, context="spec", batch_size=None,
     padded_len = (n_w - 1) * w + length
     xp = np.zeros((n_b, padded_len, n_c), dtype=np.float32)
     xp[:, left:left + n_t, :] = x
+    if family == "anf":
+        # the ANF's input at rest is the IHC resting potential, not 0 V (which would be a
+        # strongly depolarised cell): extend the signal's own first and last samples
+        xp[:, :left, :] = x[:, :1, :]
+        xp[:, left + n_t:, :] = x[:, -1:, :]
     n_out_c = 201 if family == "cochlea" else n_c
     out = np.empty((n_b, n_w, w, n_out_c), dtype=np.float32)
     n_seq = n_b * n_w * n_c  # cochlea: n_c == 1
@@ -366,7 +373,11 @@ def run_model_tensor(x, model, *, window=None, context="spec", batch_size=None,
     if batch_size is None:
         batch_size = _default_batch(name, length, memory_budget)
     padded_len = (n_w - 1) * w + length
-    xp = ops.pad(x, [[0, 0], [left, padded_len - left - n_t], [0, 0]])
+    if family == "anf":  # rest is the IHC resting potential: extend the edge samples
+        xp = ops.concatenate([ops.repeat(x[:, :1, :], left, axis=1), x,
+                              ops.repeat(x[:, -1:, :], padded_len - left - n_t, axis=1)], axis=1)
+    else:
+        xp = ops.pad(x, [[0, 0], [left, padded_len - left - n_t], [0, 0]])
     wins = ops.stack([xp[:, k * w:k * w + length, :] for k in range(n_w)], axis=1)
     # (B, n_w, length, C) -> (B, n_w, C, length) -> (B*n_w*C, length, 1)
     wins = ops.reshape(ops.transpose(wins, (0, 1, 3, 2)), (n_b * n_w * n_c, length, 1))

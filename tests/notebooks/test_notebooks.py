@@ -21,17 +21,8 @@ NOTEBOOK_DIR = REPO / "notebooks"
 #: Seconds one cell may run in quick mode before the test fails.
 CELL_TIMEOUT_S = 300
 
-# Notebooks 01-07 call connear_helpers.figures / connear_helpers.widgets functions that are
-# still being written; remove an entry when its panel lands (TEMPORARY).
-PENDING = {
-    "01_ihc_excitation_patterns",
-    "02_ihc_ac_dc_ratio",
-    "03_ihc_level_growth",
-    "04_anf_firing_rates",
-    "05_anf_rate_level",
-    "06_anf_synchrony_level",
-    "07_anf_adaptation_recovery",
-}
+# Notebooks expected to fail, with the reason (none).
+PENDING = set()
 
 
 def _generator():

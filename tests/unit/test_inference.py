@@ -114,8 +114,10 @@ def test_anf_windows_are_stitched_from_model_calls_with_spec_context(anfh):
     v = tone(n, 1000, 0.01) - 0.05  # IHC potential in V
     rate = I.anf_rate(v, anfh)
     assert rate.shape == (n,)
-    # by hand: three windows of 16384 samples, hop 8192, 7936 zeros in front
-    xp = np.zeros(2 * 8192 + 16384, "f4")
+    # by hand: three windows of 16384 samples, hop 8192, 7936 samples of the first input
+    # value in front (the IHC at rest) and the last value at the end
+    xp = np.full(2 * 8192 + 16384, v[-1] * 10, "f4")
+    xp[:7936] = v[0] * 10
     xp[7936:7936 + n] = v * 10
     wins = np.stack([xp[k * 8192:k * 8192 + 16384] for k in range(3)])[:, :, None]
     y = anfh.predict_on_batch(wins)[:, :, 0].reshape(-1)[:n] * 100  # cropped model
@@ -169,7 +171,8 @@ def test_unit_scaling_against_direct_model_calls(ihc, cochlea, anfh):
     assert rel_err(I.ihc_potential(v, ihc), direct) < 1e-5
     # ANF: input V x 10 -> model -> x100 -> spikes/s (one window of 16384)
     u = -0.05 + rng.normal(scale=0.005, size=8192)
-    xp = np.zeros((1, 16384, 1), "f4")
+    xp = np.full((1, 16384, 1), u[-1] * 10, "f4")  # edge padding: the IHC at rest
+    xp[0, :7936, 0] = u[0] * 10
     xp[0, 7936:7936 + 8192, 0] = u * 10
     direct = anfh.predict_on_batch(xp)[0, :, 0] * 100
     assert rel_err(I.anf_rate(u, anfh), direct) < 1e-5
