@@ -342,6 +342,10 @@ def load_cnn_models(weights, names):
 def missing_weights_note(weights, error):
     """The note a figure shows when weights cannot be loaded (str)."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    # a figure is often shared: name the weights folder, not this machine's path to it
+    from .weights import connear_lab_dir
+
+    first = first.replace(str(connear_lab_dir()), "connear_weights")
     if len(first) > 400:
         first = first[:397] + "..."
     how = "" if "download official" in first else " " + HOW_TO_GET_WEIGHTS
@@ -1462,7 +1466,7 @@ def _draw_level_curves(d, experimental, ylabel, title, quantity, ylim=None):
                 _plot_experimental(ax, dataset, mk, label)
             if ylim:
                 ax.set_ylim(*ylim)
-            ax.legend(fontsize=6.5)
+            ax.legend(fontsize=6.5, handlelength=3.5)
         axes[i, 0].set_ylabel(f"{FIBRE_LABEL[fib]}\n{ylabel}")
     for ax in axes[-1]:
         ax.set_xlabel("level [dB SPL]")
