@@ -100,12 +100,12 @@ CLONE_AVX2 void instantaneous_poles(std::size_t n, const double* __restrict v, c
 // Delayed displacement of nodes 1..n-1 by the reference's float32 4-point cubic (spec §4.6),
 // then g_i and the tridiagonal right-hand side r_i = S_i g_i. read_start[i] indexes the first
 // of the four ring entries; each ring has 4 mirrored slots at its end, so no wrap is needed.
-CLONE_AVX2 void delayed_force(std::size_t n, double phi, const double* __restrict v, const double* __restrict y,
+void delayed_force_scalar(std::size_t n0, std::size_t n, double phi, const double* __restrict v, const double* __restrict y,
                               double* __restrict frac, const std::int64_t* __restrict read_start,
                               const double* __restrict buffer, const double* __restrict om_d,
                               const double* __restrict om2, const double* __restrict rho,
                               const double* __restrict zasq, double* __restrict g, double* __restrict r) {
-    for (std::size_t i = 1; i < n; ++i) {
+    for (std::size_t i = n0; i < n; ++i) {
         const double e = frac[i] + phi;
         // past the next buffer column: read one column later (branch-free; e - 0.0 == e)
         const std::int64_t late = e >= 1 ? 1 : 0;
@@ -149,6 +149,70 @@ CLONE_AVX2 void zweig_parameters(std::size_t n, const double* __restrict pole, c
         frac0[i] = di - d_exact;
         d_int[i] = di;
     }
+}
+
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_AVX2_PATH 1
+#include <immintrin.h>
+// The same arithmetic as delayed_force_scalar, four nodes at a time. Every operation is an
+// IEEE-754 operation of the same precision in the same order (conversions round to nearest,
+// no fused multiply-add), so the results are bit-identical to the scalar loop.
+__attribute__((target("avx2"))) void delayed_force_avx2(std::size_t n, double phi, const double* __restrict v,
+                                                       const double* __restrict y, double* __restrict frac,
+                                                       const std::int64_t* __restrict read_start,
+                                                       const double* __restrict buffer,
+                                                       const double* __restrict om_d, const double* __restrict om2,
+                                                       const double* __restrict rho, const double* __restrict zasq,
+                                                       double* __restrict g, double* __restrict r) {
+    const __m256d vphi = _mm256_set1_pd(phi), one = _mm256_set1_pd(1.0);
+    const __m256i one_i = _mm256_set1_epi64x(1);
+    std::size_t i = 1;
+    for (; i + 4 <= n; i += 4) {
+        const __m256d e = _mm256_add_pd(_mm256_loadu_pd(frac + i), vphi);
+        const __m256d late = _mm256_cmp_pd(e, one, _CMP_GE_OQ);
+        const __m256d nu_d = _mm256_sub_pd(e, _mm256_and_pd(late, one));
+        alignas(32) std::int64_t k[4];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(k),
+                           _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(read_start + i)),
+                                            _mm256_and_si256(_mm256_castpd_si256(late), one_i)));
+        // the four ring entries of each node, then transposed to y0..y3 across nodes
+        const __m256d a = _mm256_loadu_pd(buffer + k[0]), b = _mm256_loadu_pd(buffer + k[1]);
+        const __m256d c = _mm256_loadu_pd(buffer + k[2]), d = _mm256_loadu_pd(buffer + k[3]);
+        const __m256d ab_lo = _mm256_unpacklo_pd(a, b), ab_hi = _mm256_unpackhi_pd(a, b);
+        const __m256d cd_lo = _mm256_unpacklo_pd(c, d), cd_hi = _mm256_unpackhi_pd(c, d);
+        const __m128 y0 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_lo, cd_lo, 0x20));
+        const __m128 y1 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_hi, cd_hi, 0x20));
+        const __m128 y2 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_lo, cd_lo, 0x31));
+        const __m128 y3 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_hi, cd_hi, 0x31));
+        const __m128 nu = _mm256_cvtpd_ps(nu_d);
+        const __m128 a0 = _mm_add_ps(_mm_sub_ps(y1, y0), _mm_sub_ps(y3, y2));
+        const __m128 y01 = _mm_sub_ps(y0, y1), y20 = _mm_sub_ps(y2, y0), nu2 = _mm_mul_ps(nu, nu);
+        const __m256d nud = _mm256_cvtps_pd(nu);
+        const __m256d t1 = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(a0), _mm256_sub_pd(nud, one)),
+                                         _mm256_cvtps_pd(y01));
+        const __m256d t2 = _mm256_add_pd(_mm256_cvtps_pd(y1), _mm256_mul_pd(_mm256_cvtps_pd(y20), nud));
+        const __m256d yd = _mm256_add_pd(_mm256_mul_pd(t1, _mm256_cvtps_pd(nu2)), t2);
+        _mm256_storeu_pd(frac + i, _mm256_sub_pd(e, vphi));
+        const __m256d inner = _mm256_add_pd(_mm256_loadu_pd(y + i), _mm256_mul_pd(_mm256_loadu_pd(rho + i), yd));
+        const __m256d gi = _mm256_add_pd(_mm256_mul_pd(_mm256_loadu_pd(om_d + i), _mm256_loadu_pd(v + i)),
+                                         _mm256_mul_pd(_mm256_loadu_pd(om2 + i), inner));
+        _mm256_storeu_pd(g + i, gi);
+        _mm256_storeu_pd(r + i, _mm256_mul_pd(_mm256_loadu_pd(zasq + i), gi));
+    }
+    delayed_force_scalar(i, n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
+}
+#endif
+
+// Delayed displacement and right-hand side for nodes 1..n-1 (see delayed_force_scalar).
+void delayed_force(std::size_t n, double phi, const double* v, const double* y, double* frac,
+                   const std::int64_t* read_start, const double* buffer, const double* om_d, const double* om2,
+                   const double* rho, const double* zasq, double* g, double* r) {
+#ifdef HAVE_AVX2_PATH
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return delayed_force_avx2(n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
+#endif
+    delayed_force_scalar(1, n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
 }
 
 class TransmissionLine {
