@@ -23,12 +23,15 @@ from connear_helpers import figures as F  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 REST_MV = -57.656  # resting IHC potential (mV)
+# the figures of the paper's metrics (reference curves + experimental data); Table 2 and Fig. 8
+# are in FIGURES too but time CNNs or train a network: tests/unit/test_runtime.py, test_backprop.py
+METRIC_FIGURES = [n for n in F.FIGURES if n not in ("table2_runtime", "fig8_backpropagation")]
 
 
 @pytest.fixture(scope="module")
 def quick():
     """Every figure, quick, reference only: name -> (fig, table)."""
-    out = {name: make(None, quick=True) for name, make in F.FIGURES.items()}
+    out = {name: F.FIGURES[name](None, quick=True) for name in METRIC_FIGURES}
     yield out
     for fig, _ in out.values():
         plt.close(fig)
@@ -47,7 +50,12 @@ def _column_count(fig):
     return max(ax.get_subplotspec().get_gridspec().ncols for ax in fig.axes if ax.get_subplotspec())
 
 
-@pytest.mark.parametrize("name", list(F.FIGURES))
+def test_figure_run_lists_every_paper_figure():
+    assert set(F.FIGURES) == set(METRIC_FIGURES) | {"table2_runtime", "fig8_backpropagation"}
+    assert len(METRIC_FIGURES) == 8
+
+
+@pytest.mark.parametrize("name", METRIC_FIGURES)
 def test_quick_figure_returns_figure_and_table(quick, name):
     fig, table = quick[name]
     assert isinstance(fig, matplotlib.figure.Figure)
