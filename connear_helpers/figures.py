@@ -1543,16 +1543,24 @@ def tone_response(freq_hz=1000.0, level_db_spl=70.0, cf=(250.0, 500.0, 1000.0, 2
 
 #: The figures of the headless run, in order: name -> function(weights, quick=..., ...).
 def table2_runtime(weights="connear-lab", **kwargs):
-    """Table 2: run times per stage, reference vs CoNNear (see connear_helpers.runtime)."""
+    """Table 2: run times per stage, reference vs CoNNear (see connear_helpers.runtime).
+
+    The figure run times each stage once (repeats=1); notebook 08 repeats three times.
+    """
     from .runtime import table2_runtime as run
 
+    kwargs.setdefault("repeats", 1)
     return run(weights, **kwargs)
 
 
 def fig8_backpropagation(weights="connear-lab", **kwargs):
-    """Fig. 8: a processing network trained through the frozen CNNs (see connear_helpers.backprop)."""
+    """Fig. 8: a processing network trained through the frozen CNNs (see connear_helpers.backprop).
+
+    The figure run trains for 100 steps on the CPU (notebook 09: the full 300 steps).
+    """
     from .backprop import fig8_backpropagation as run
 
+    kwargs.setdefault("steps", 100)
     return run(weights, **kwargs)
 
 
