@@ -200,6 +200,15 @@ def _default_batch(name, length, memory_budget):
 _LOADED = {}
 
 
+def cached_model(name, weights):
+    """The single-CF keras model ``name`` with ``weights``, loaded once per (name, weights)."""
+    key = (name, str(weights))
+    if key not in _LOADED:
+        from .weights import load_model
+        _LOADED[key] = load_model(name, weights=weights, n_cf=1)
+    return _LOADED[key]
+
+
 def _resolve_model(model, family, weights, default_name=None):
     """Return (keras model, name). ``model`` may be a keras.Model, a name, or None."""
     if model is None:
@@ -212,11 +221,7 @@ def _resolve_model(model, family, weights, default_name=None):
         if model not in MODEL_INFO:
             raise ValueError(f"unknown CoNNear model name {model!r}; expected one of "
                              f"{', '.join(MODEL_INFO)}")
-        key = (model, str(weights))
-        if key not in _LOADED:
-            from .weights import load_model
-            _LOADED[key] = load_model(model, weights=weights, n_cf=1)
-        model = _LOADED[key]
+        model = cached_model(model, weights)
     name = model_name_of(model)
     if MODEL_INFO[name]["family"] != family:
         raise ValueError(

@@ -123,14 +123,9 @@ def _model(name, weights):
 
 
 def _load(name, source):
-    from . import inference
+    from .inference import cached_model
 
-    key = (name, str(source))
-    if key not in inference._LOADED:
-        from .weights import load_model
-
-        inference._LOADED[key] = load_model(name, weights=source, n_cf=1)
-    return inference._LOADED[key]
+    return cached_model(name, source)
 
 
 def _fit(x, n):

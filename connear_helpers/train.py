@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import pathlib
@@ -268,14 +267,6 @@ def _resolve_tensorboard(mode, verbose):
     return have and mode is not False
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
           lr=PAPER_LEARNING_RATE, resume=False, mixed_precision="auto", small=False,
           val_fraction=0.1, seed=0, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-6,
@@ -400,6 +391,8 @@ def _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, p
     best = state.get("best")
     scale = CNN_SCALE[target]
     hist = state.get("history", {})
+    from .weights import file_sha256
+
     return {
         "format": TRAINING_FORMAT,
         "stage": stage,
@@ -409,7 +402,7 @@ def _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, p
                   "input": "single-CF (N_cf = 1) sequences, CNN units",
                   "note": "weights of the 1-CF graph; the same arrays fit the 201-CF model"},
         "weights_file": weights.name,
-        "weights_sha256": _sha256(weights),
+        "weights_sha256": file_sha256(weights),
         "data": {
             "dir": str(data_dir), "corpus": cfg["corpus"], "engines": cfg.get("engines"),
             "levels_db_spl": cfg["levels"], "level_mode": cfg["level_mode"],

@@ -246,7 +246,7 @@ def _resolve_connear_lab(name):
                                    "missing; restore it from git (git lfs pull?) or retrain")
     want = entry.get("sha256")
     if want:
-        got = _sha256(path)
+        got = file_sha256(path)
         if got != want:
             raise WeightsMismatchError(
                 f"{path} has sha256 {got}, the manifest expects {want}; the file is "
@@ -254,7 +254,8 @@ def _resolve_connear_lab(name):
     return path
 
 
-def _sha256(path):
+def file_sha256(path):
+    """SHA-256 hex digest of a file (as listed in connear_weights/manifest.json)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
