@@ -171,7 +171,7 @@ def _simulate_one(x, options, progress=None):
     p = _cochlea.tl_parameters(FS, o["poles"], o["nonlinear"], o["irregularities"], o["subject"])
     s = _middle_ear.middle_ear_filter(x, FS)
     solve = _cochlea.solve_cpp if o["engine"] == "cpp" else _cochlea.solve_numpy
-    v, y, q0, n_rhs, n_updates = solve(s, p, sections, o["integrator"], progress)
+    v, y, q0, n_rhs, n_updates = solve(s, p, sections, o["integrator"], progress, store_y="y" in outputs)
     res = PeripheryResponse(
         cf=section_cf()[sections],
         section=sections,

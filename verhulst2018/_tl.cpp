@@ -11,8 +11,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include "_exp.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -20,6 +24,12 @@
 
 #if defined(_MSC_VER)
 #define __restrict __restrict
+#endif
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
+#if defined(__linux__)
+#include <sys/mman.h>
 #endif
 
 namespace py = pybind11;
@@ -40,6 +50,8 @@ constexpr double kStimulusCubic = 0.1666667;
 constexpr double kRtol = 1e-2;
 constexpr std::int64_t kMirror = 4;  // mirrored slots at the end of each ring
 constexpr double kAtol = 1e-13;
+constexpr std::size_t kLookahead = 4;
+constexpr std::size_t kPrefetchBlocks = 8;  // how far ahead the forward pass prefetches ring lines  // blocks of 4 nodes between a stage's start and its use (SIMD loops)
 
 // DOPRI5 coefficients, as double divisions (same values as cochlea.py)
 const double C2 = 1.0 / 5, C3 = 3.0 / 10, C4 = 4.0 / 5, C5 = 8.0 / 9;
@@ -55,6 +67,37 @@ const double E1 = 71.0 / 57600, E3 = -71.0 / 16695, E4 = 71.0 / 1920, E5 = -1725
              E6 = 22.0 / 525, E7 = -1.0 / 40;
 
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// Zero-filled float array aligned to 2 MiB; on Linux it asks for transparent huge pages, since
+// every evaluation reads one place in each of the 1001 rings (fewer TLB misses).
+struct AlignedFree {
+    void operator()(float* p) const {
+#if defined(_WIN32)
+        _aligned_free(p);
+#else
+        std::free(p);
+#endif
+    }
+};
+using RingStorage = std::unique_ptr<float[], AlignedFree>;
+
+RingStorage allocate_rings(std::size_t n) {
+    const std::size_t align = std::size_t(2) << 20;
+    const std::size_t bytes = ((n * sizeof(float) + align - 1) / align) * align;
+    void* p = nullptr;
+#if defined(_WIN32)
+    p = _aligned_malloc(bytes, align);
+#else
+    if (posix_memalign(&p, align, bytes) != 0) p = nullptr;
+#endif
+    if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, bytes, MADV_HUGEPAGE);  // a hint only; ignored where unsupported
+#endif
+    float* f = static_cast<float*>(p);
+    std::fill(f, f + n, 0.0f);
+    return RingStorage(f);
+}
 
 std::vector<double> to_vector(const Array& a, std::size_t n, const char* name) {
     if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n) {
@@ -102,7 +145,7 @@ CLONE_AVX2 void instantaneous_poles(std::size_t n, const double* __restrict v, c
 // of the four ring entries; each ring has 4 mirrored slots at its end, so no wrap is needed.
 void delayed_force_scalar(std::size_t n0, std::size_t n, double phi, const double* __restrict v, const double* __restrict y,
                               double* __restrict frac, const std::int64_t* __restrict read_start,
-                              const double* __restrict buffer, const double* __restrict om_d,
+                              const float* __restrict buffer, const double* __restrict om_d,
                               const double* __restrict om2, const double* __restrict rho,
                               const double* __restrict zasq, double* __restrict g, double* __restrict r) {
     for (std::size_t i = n0; i < n; ++i) {
@@ -111,8 +154,7 @@ void delayed_force_scalar(std::size_t n0, std::size_t n, double phi, const doubl
         const std::int64_t late = e >= 1 ? 1 : 0;
         const std::int64_t k = read_start[i] + late;
         const double nu_d = e - static_cast<double>(late);
-        const float y0 = static_cast<float>(buffer[k]), y1 = static_cast<float>(buffer[k + 1]);
-        const float y2 = static_cast<float>(buffer[k + 2]), y3 = static_cast<float>(buffer[k + 3]);
+        const float y0 = buffer[k], y1 = buffer[k + 1], y2 = buffer[k + 2], y3 = buffer[k + 3];
         const float nu = static_cast<float>(nu_d);
         const float a0 = (y1 - y0) + (y3 - y2);
         const float y01 = y0 - y1, y20 = y2 - y0, nu2 = nu * nu;
@@ -153,78 +195,126 @@ CLONE_AVX2 void zweig_parameters(std::size_t n, const double* __restrict pole, c
 
 
 #if defined(__GNUC__) && defined(__x86_64__)
+// The SIMD loops need AVX2 and FMA (every x86-64 CPU with AVX2 in practice has both). FMA is
+// used only where written explicitly (exp4); -ffp-contract=off keeps every other a*b+c unfused.
 #define HAVE_AVX2_PATH 1
+#define SIMD_TARGET __attribute__((target("avx2,fma")))
 #include <immintrin.h>
 // The same arithmetic as delayed_force_scalar, four nodes at a time. Every operation is an
 // IEEE-754 operation of the same precision in the same order (conversions round to nearest,
 // no fused multiply-add), so the results are bit-identical to the scalar loop.
-__attribute__((target("avx2"))) void delayed_force_avx2(std::size_t n, double phi, const double* __restrict v,
-                                                       const double* __restrict y, double* __restrict frac,
-                                                       const std::int64_t* __restrict read_start,
-                                                       const double* __restrict buffer,
-                                                       const double* __restrict om_d, const double* __restrict om2,
-                                                       const double* __restrict rho, const double* __restrict zasq,
-                                                       double* __restrict g, double* __restrict r) {
-    const __m256d vphi = _mm256_set1_pd(phi), one = _mm256_set1_pd(1.0);
-    const __m256i one_i = _mm256_set1_epi64x(1);
-    std::size_t i = 1;
-    for (; i + 4 <= n; i += 4) {
-        const __m256d e = _mm256_add_pd(_mm256_loadu_pd(frac + i), vphi);
-        const __m256d late = _mm256_cmp_pd(e, one, _CMP_GE_OQ);
-        const __m256d nu_d = _mm256_sub_pd(e, _mm256_and_pd(late, one));
-        alignas(32) std::int64_t k[4];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(k),
-                           _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(read_start + i)),
-                                            _mm256_and_si256(_mm256_castpd_si256(late), one_i)));
-        // the four ring entries of each node, then transposed to y0..y3 across nodes
-        const __m256d a = _mm256_loadu_pd(buffer + k[0]), b = _mm256_loadu_pd(buffer + k[1]);
-        const __m256d c = _mm256_loadu_pd(buffer + k[2]), d = _mm256_loadu_pd(buffer + k[3]);
-        const __m256d ab_lo = _mm256_unpacklo_pd(a, b), ab_hi = _mm256_unpackhi_pd(a, b);
-        const __m256d cd_lo = _mm256_unpacklo_pd(c, d), cd_hi = _mm256_unpackhi_pd(c, d);
-        const __m128 y0 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_lo, cd_lo, 0x20));
-        const __m128 y1 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_hi, cd_hi, 0x20));
-        const __m128 y2 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_lo, cd_lo, 0x31));
-        const __m128 y3 = _mm256_cvtpd_ps(_mm256_permute2f128_pd(ab_hi, cd_hi, 0x31));
-        const __m128 nu = _mm256_cvtpd_ps(nu_d);
-        const __m128 a0 = _mm_add_ps(_mm_sub_ps(y1, y0), _mm_sub_ps(y3, y2));
-        const __m128 y01 = _mm_sub_ps(y0, y1), y20 = _mm_sub_ps(y2, y0), nu2 = _mm_mul_ps(nu, nu);
-        const __m256d nud = _mm256_cvtps_pd(nu);
-        const __m256d t1 = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(a0), _mm256_sub_pd(nud, one)),
-                                         _mm256_cvtps_pd(y01));
-        const __m256d t2 = _mm256_add_pd(_mm256_cvtps_pd(y1), _mm256_mul_pd(_mm256_cvtps_pd(y20), nud));
-        const __m256d yd = _mm256_add_pd(_mm256_mul_pd(t1, _mm256_cvtps_pd(nu2)), t2);
-        _mm256_storeu_pd(frac + i, _mm256_sub_pd(e, vphi));
-        const __m256d inner = _mm256_add_pd(_mm256_loadu_pd(y + i), _mm256_mul_pd(_mm256_loadu_pd(rho + i), yd));
-        const __m256d gi = _mm256_add_pd(_mm256_mul_pd(_mm256_loadu_pd(om_d + i), _mm256_loadu_pd(v + i)),
-                                         _mm256_mul_pd(_mm256_loadu_pd(om2 + i), inner));
-        _mm256_storeu_pd(g + i, gi);
-        _mm256_storeu_pd(r + i, _mm256_mul_pd(_mm256_loadu_pd(zasq + i), gi));
-    }
-    delayed_force_scalar(i, n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
+// Delayed displacement, g and r of the four nodes i..i+3 with their fraction, first ring index,
+// omega*d and rho given in registers; stores the advanced-and-restored fraction and g, returns r.
+SIMD_TARGET inline __m256d delayed_force_block_avx2(
+    std::size_t i, __m256d vphi, __m256d frac_i, __m256i start_i, __m256d om_d_i, __m256d rho_i,
+    const double* __restrict v, const double* __restrict y, double* __restrict frac,
+    const float* __restrict buffer, const double* __restrict om2, const double* __restrict zasq,
+    double* __restrict g) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256d e = _mm256_add_pd(frac_i, vphi);
+    const __m256d late = _mm256_cmp_pd(e, one, _CMP_GE_OQ);
+    const __m256d nu_d = _mm256_sub_pd(e, _mm256_and_pd(late, one));
+    const __m256i k = _mm256_add_epi64(start_i, _mm256_and_si256(_mm256_castpd_si256(late), _mm256_set1_epi64x(1)));
+    // the four (float32) ring entries of each node, transposed to y0..y3 across nodes
+    __m128 y0 = _mm_loadu_ps(buffer + _mm256_extract_epi64(k, 0));
+    __m128 y1 = _mm_loadu_ps(buffer + _mm256_extract_epi64(k, 1));
+    __m128 y2 = _mm_loadu_ps(buffer + _mm256_extract_epi64(k, 2));
+    __m128 y3 = _mm_loadu_ps(buffer + _mm256_extract_epi64(k, 3));
+    _MM_TRANSPOSE4_PS(y0, y1, y2, y3);
+    const __m128 nu = _mm256_cvtpd_ps(nu_d);
+    const __m128 a0 = _mm_add_ps(_mm_sub_ps(y1, y0), _mm_sub_ps(y3, y2));
+    const __m128 y01 = _mm_sub_ps(y0, y1), y20 = _mm_sub_ps(y2, y0), nu2 = _mm_mul_ps(nu, nu);
+    const __m256d nud = _mm256_cvtps_pd(nu);
+    const __m256d t1 = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(a0), _mm256_sub_pd(nud, one)),
+                                     _mm256_cvtps_pd(y01));
+    const __m256d t2 = _mm256_add_pd(_mm256_cvtps_pd(y1), _mm256_mul_pd(_mm256_cvtps_pd(y20), nud));
+    const __m256d yd = _mm256_add_pd(_mm256_mul_pd(t1, _mm256_cvtps_pd(nu2)), t2);
+    // the reference adds phi to the fraction and subtracts it again (1-ulp drift)
+    _mm256_storeu_pd(frac + i, _mm256_sub_pd(e, vphi));
+    const __m256d inner = _mm256_add_pd(_mm256_loadu_pd(y + i), _mm256_mul_pd(rho_i, yd));
+    const __m256d gi = _mm256_add_pd(_mm256_mul_pd(om_d_i, _mm256_loadu_pd(v + i)),
+                                     _mm256_mul_pd(_mm256_loadu_pd(om2 + i), inner));
+    _mm256_storeu_pd(g + i, gi);
+    return _mm256_mul_pd(_mm256_loadu_pd(zasq + i), gi);
+}
+
+// zweig_parameters for the four nodes i..i+3, the same operations in the same order
+// (division, square root and floor are exactly rounded in every width); results in registers.
+struct ZweigBlock {
+    __m256d om_d, rho_pre, exp_arg, frac0, d_int;
+};
+
+SIMD_TARGET inline ZweigBlock zweig_parameters_avx2(__m256d pl, __m256d om, double dt) {
+    const __m256d one = _mm256_set1_pd(1.0), two = _mm256_set1_pd(2.0), c = _mm256_set1_pd(kSheraC);
+    const __m256d two_pi = _mm256_set1_pd(2 * kPi);
+    ZweigBlock z;
+    const __m256d pl2 = _mm256_mul_pd(pl, pl);
+    const __m256d root = _mm256_sqrt_pd(_mm256_add_pd(pl2, _mm256_mul_pd(c, _mm256_sub_pd(one, pl2))));
+    const __m256d a = _mm256_div_pd(_mm256_add_pd(pl, root), c);
+    const __m256d d = _mm256_mul_pd(two, _mm256_sub_pd(pl, a));
+    z.om_d = _mm256_mul_pd(om, d);
+    const __m256d mu = _mm256_div_pd(one, _mm256_mul_pd(two_pi, a));
+    const __m256d half_d = _mm256_div_pd(d, two);
+    z.rho_pre = _mm256_mul_pd(_mm256_mul_pd(two, a), _mm256_sqrt_pd(_mm256_sub_pd(one, _mm256_mul_pd(half_d, half_d))));
+    z.exp_arg = _mm256_div_pd(_mm256_xor_pd(pl, _mm256_set1_pd(-0.0)), a);
+    const __m256d d_exact = _mm256_div_pd(_mm256_mul_pd(two_pi, mu), _mm256_mul_pd(om, _mm256_set1_pd(dt)));
+    z.d_int = _mm256_add_pd(_mm256_round_pd(d_exact, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), one);
+    z.frac0 = _mm256_sub_pd(z.d_int, d_exact);
+    return z;
 }
 #endif
 
-// Delayed displacement and right-hand side for nodes 1..n-1 (see delayed_force_scalar).
-void delayed_force(std::size_t n, double phi, const double* v, const double* y, double* frac,
-                   const std::int64_t* read_start, const double* buffer, const double* om_d, const double* om2,
-                   const double* rho, const double* zasq, double* g, double* r) {
+// The Runge-Kutta stage that follows a right-hand-side evaluation, when it is known in advance:
+// state <- yp + h * (c[0] k[0] + c[1] k[1] + ...), summed left to right (spec 4.10). k[nk-1] is
+// the evaluation's own output. rhs() builds it while its backward sweep runs.
+struct NextStage {
+    const double* yp;
+    const double* k[6];
+    double c[6];
+    int nk;
+    double h;
+};
+
 #ifdef HAVE_AVX2_PATH
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) return delayed_force_avx2(n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
-#endif
-    delayed_force_scalar(1, n, phi, v, y, frac, read_start, buffer, om_d, om2, rho, zasq, g, r);
+// instantaneous_poles() for the four nodes i..i+3 at velocities vi; returns the update mask
+// !(change <= tolerance) (NaN counts as a change).
+SIMD_TARGET inline __m256d instantaneous_poles_avx2(
+    std::size_t i, __m256d vi, const double* __restrict knee_1, const double* __restrict kappa,
+    const double* __restrict hyp_a, const double* __restrict hyp_b, const double* __restrict sin_theta,
+    const double* __restrict cos_theta, const double* __restrict start_pole, const double* __restrict passive_pole,
+    const double* __restrict pole, double* __restrict pole_new) {
+    const __m256d sign = _mm256_set1_pd(-0.0), one = _mm256_set1_pd(1.0);
+    const __m256d x = _mm256_mul_pd(_mm256_sub_pd(_mm256_div_pd(_mm256_andnot_pd(sign, vi), _mm256_loadu_pd(knee_1 + i)), one),
+                                    _mm256_loadu_pd(kappa + i));
+    const __m256d xa = _mm256_div_pd(x, _mm256_loadu_pd(hyp_a + i));
+    const __m256d yp = _mm256_mul_pd(_mm256_loadu_pd(hyp_b + i), _mm256_sqrt_pd(_mm256_add_pd(one, _mm256_mul_pd(xa, xa))));
+    const __m256d sv = _mm256_add_pd(_mm256_mul_pd(x, _mm256_loadu_pd(sin_theta + i)),
+                                     _mm256_mul_pd(yp, _mm256_loadu_pd(cos_theta + i)));
+    const __m256d pu = _mm256_add_pd(_mm256_loadu_pd(start_pole + i), _mm256_div_pd(sv, _mm256_set1_pd(kPoleFactor)));
+    const __m256d pn = _mm256_min_pd(_mm256_loadu_pd(passive_pole + i), pu);  // passive < pu ? passive : pu
+    _mm256_storeu_pd(pole_new + i, pn);
+    const __m256d pl = _mm256_loadu_pd(pole + i);
+    const __m256d change = _mm256_div_pd(_mm256_andnot_pd(sign, _mm256_sub_pd(pn, pl)), _mm256_andnot_pd(sign, pl));
+    return _mm256_cmp_pd(change, _mm256_set1_pd(kPoleTolerance), _CMP_NLE_UQ);
 }
+#endif
 
 class TransmissionLine {
    public:
-    TransmissionLine(const Parameters& p, const double* stimulus, std::size_t n_samples)
+    TransmissionLine(const Parameters& p, const double* stimulus, std::size_t n_samples, bool simd)
         : p_(p), s_(stimulus), n_t_(n_samples), n_(p.n) {
+#ifdef HAVE_AVX2_PATH
+        simd_ = simd && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        exp4_ = simd_ && exp_matches_libm();
+#else
+        (void)simd;
+#endif
         // One ring per node, each as long as that node's longest possible delay needs
         // (spec §4.6 uses one length for all nodes; a node reads only its own history, so
         // shorter rings give the same numbers in a twelfth of the memory).
         ring_start_.resize(n_ + 1, 0);
         for (std::size_t i = 0; i < n_; ++i) ring_start_[i + 1] = ring_start_[i] + p.ring_length[i] + kMirror;
-        buffer_.assign(static_cast<std::size_t>(ring_start_[n_]), 0.0);
+        buffer_ = allocate_rings(static_cast<std::size_t>(ring_start_[n_]));
         write_.assign(n_, 0);
         read_start_.assign(n_, 0);
         pole_ = p.initial_pole;
@@ -245,7 +335,9 @@ class TransmissionLine {
     }
 
     // Right-hand side of the ODE at time t for state [V_0..V_N, Y_0..Y_N]; writes dstate.
-    void rhs(double t, const double* state, double* dstate) {
+    // Right-hand side at time t for the stage state [V_0..V_N, Y_0..Y_N]; writes dstate. With
+    // next, state is then overwritten by the next stage's state (see NextStage).
+    void rhs(double t, double* state, double* dstate, const NextStage* next = nullptr) {
         const std::size_t n = n_;
         const double* v = state;
         const double* y = state + n;
@@ -255,35 +347,42 @@ class TransmissionLine {
         const double force =
             b + phi * ((c - b) - kStimulusCubic * (1 - phi) *
                                      (((d - a) - 3 * (c - b)) * phi + ((d + 2 * a) - 3 * b)));
-        if (p_.nonlinear) {
+        bool update = false;
+        if (p_.nonlinear && poles_ready_) {
+            update = pending_update_;  // computed by the previous evaluation for this state
+            poles_ready_ = false;
+            if (update) {
+                ++n_pole_updates_;
+                pole_.swap(pole_new_);
+            }
+        } else if (p_.nonlinear) {
             instantaneous_poles(n, v, p_.knee_1.data(), p_.kappa.data(), p_.hyp_a.data(), p_.hyp_b.data(),
                                 p_.sin_theta.data(), p_.cos_theta.data(), p_.start_pole.data(),
                                 p_.passive_pole.data(), pole_.data(), pole_new_.data(), change_.data());
             const double* ch = change_.data();
-            bool update = false;
             for (std::size_t i = 1; i < n; ++i) update |= !(ch[i] <= kPoleTolerance);  // NaN counts
             if (update) {
                 ++n_pole_updates_;
                 pole_.swap(pole_new_);
-                set_poles();
             }
         }
         const double pf = p_.p0x * force;
-        // node 0 (stapes): g_0 = d_m V_0; its delayed displacement is never used
-        g_[0] = p_.d_m * v[0];
-        z_[0] = g_[0] + pf;  // right-hand side r_0
-        delayed_force(n, phi, v, y, frac_.data(), read_start_.data(), buffer_.data(), om_d_.data(), om2_.data(),
-                      rho_.data(), p_.zasq.data(), g_.data(), z_.data());
-        // Thomas algorithm (spec §4.4): forward sweep in place over r (held in z_), then backward
-        const double* tri_a = p_.tri_a.data();
-        const double* tri_m = p_.tri_m.data();
-        const double* tri_cp = p_.tri_cp.data();
-        double z_prev = z_[0] / p_.tri_b0;
-        z_[0] = z_prev;
-        for (std::size_t i = 1; i < n; ++i) {
-            z_prev = (z_[i] - tri_a[i] * z_prev) * tri_m[i];
-            z_[i] = z_prev;
+#ifdef HAVE_AVX2_PATH
+        if (simd_) {
+            forward_pass_avx2(update, phi, v, y, pf);
+        } else
+#endif
+        {
+            if (update) set_poles();
+            forward_pass(phi, v, y, pf);
         }
+#ifdef HAVE_AVX2_PATH
+        if (simd_) {
+            backward_pass_avx2(state, dstate, pf, next);
+            return;
+        }
+#endif
+        const double* tri_cp = p_.tri_cp.data();
         double q_next = z_[n - 1];
         dstate[n - 1] = q_next - g_[n - 1];
         for (std::size_t i = n - 1; i-- > 1;) {
@@ -294,6 +393,7 @@ class TransmissionLine {
         dstate[0] = p_.k0 * q_0 + p_.kg0 * (g_[0] + pf);
         q0_ = q_0;
         std::copy(v, v + n, dstate + n);
+        if (next) next_stage(*next, state, 0, 2 * n);
     }
 
     void end_of_sample(double t_next, const double* state) {
@@ -301,9 +401,10 @@ class TransmissionLine {
         for (std::size_t i = 0; i < n_; ++i) {
             const std::int64_t w = write_[i] + 1 == p_.ring_length[i] ? 0 : write_[i] + 1;
             write_[i] = w;
-            double* ring = buffer_.data() + ring_start_[i];
-            ring[w] = state[n_ + i];
-            if (w < kMirror) ring[p_.ring_length[i] + w] = state[n_ + i];  // mirror of the start
+            float* ring = buffer_.get() + ring_start_[i];
+            const float yi = static_cast<float>(state[n_ + i]);
+            ring[w] = yi;
+            if (w < kMirror) ring[p_.ring_length[i] + w] = yi;  // mirror of the start
         }
         update_pointers();
         ++j_;
@@ -313,6 +414,227 @@ class TransmissionLine {
     std::int64_t n_pole_updates() const { return n_pole_updates_; }
 
    private:
+    // Delayed force and right-hand side r for every node, then the forward sweep of the Thomas
+    // algorithm (spec 4.4) in place over r (held in z_). The portable order: all nodes' r first.
+    void forward_pass(double phi, const double* v, const double* y, double pf) {
+        const std::size_t n = n_;
+        // node 0 (stapes): g_0 = d_m V_0; its delayed displacement is never used
+        g_[0] = p_.d_m * v[0];
+        z_[0] = g_[0] + pf;  // right-hand side r_0
+        delayed_force_scalar(1, n, phi, v, y, frac_.data(), read_start_.data(), buffer_.get(), om_d_.data(),
+                             om2_.data(), rho_.data(), p_.zasq.data(), g_.data(), z_.data());
+        const double* tri_a = p_.tri_a.data();
+        const double* tri_m = p_.tri_m.data();
+        double z_prev = z_[0] / p_.tri_b0;
+        z_[0] = z_prev;
+        for (std::size_t i = 1; i < n; ++i) {
+            z_prev = (z_[i] - tri_a[i] * z_prev) * tri_m[i];
+            z_[i] = z_prev;
+        }
+    }
+
+#ifdef HAVE_AVX2_PATH
+    // The same numbers as set_poles() (when update) and forward_pass(), four nodes at a time: the
+    // sequential forward sweep of each block runs while the next block's independent work (pole
+    // terms, exp, read pointers, delayed force) fills the pipeline.
+    SIMD_TARGET void forward_pass_avx2(bool update, double phi, const double* v, const double* y, double pf) {
+        const std::size_t n = n_;
+        const double* tri_a = p_.tri_a.data();
+        const double* tri_m = p_.tri_m.data();
+        const __m256d vphi = _mm256_set1_pd(phi);
+        if (update) set_node_poles(0, 1);
+        g_[0] = p_.d_m * v[0];
+        double z_prev = (g_[0] + pf) / p_.tri_b0;
+        z_[0] = z_prev;
+        const std::size_t n_blocks = (n - 1) / 4;  // blocks of nodes 1+4b .. 4+4b
+        // Software pipeline: the pole terms of a block (a long chain of square roots, divisions
+        // and exp) are formed kLookahead blocks before the block's delayed force and sweep, so
+        // they overlap the sweep's latency instead of adding to it.
+        if (update)
+            for (std::size_t b = 0; b < std::min(kLookahead, n_blocks); ++b) pole_terms_avx2(1 + 4 * b);
+        for (std::size_t b = 0; b < n_blocks; ++b) {
+            const std::size_t i = 1 + 4 * b;
+            if (update && b + kLookahead < n_blocks) pole_terms_avx2(1 + 4 * (b + kLookahead));
+            // the rings are 1000 separate places in memory: ask for a later block's lines early
+            if (b + kPrefetchBlocks < n_blocks) {
+                const std::int64_t* rs = read_start_.data() + 1 + 4 * (b + kPrefetchBlocks);
+                for (int k = 0; k < 4; ++k) _mm_prefetch(reinterpret_cast<const char*>(buffer_.get() + rs[k]), _MM_HINT_T0);
+            }
+            const __m256d r = delayed_force_block_avx2(
+                i, vphi, _mm256_loadu_pd(frac_.data() + i),
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(read_start_.data() + i)),
+                _mm256_loadu_pd(om_d_.data() + i), _mm256_loadu_pd(rho_.data() + i), v, y, frac_.data(),
+                buffer_.get(), om2_.data(), p_.zasq.data(), g_.data());
+            const __m128d r01 = _mm256_castpd256_pd128(r), r23 = _mm256_extractf128_pd(r, 1);
+            z_prev = (_mm_cvtsd_f64(r01) - tri_a[i] * z_prev) * tri_m[i];
+            z_[i] = z_prev;
+            z_prev = (_mm_cvtsd_f64(_mm_unpackhi_pd(r01, r01)) - tri_a[i + 1] * z_prev) * tri_m[i + 1];
+            z_[i + 1] = z_prev;
+            z_prev = (_mm_cvtsd_f64(r23) - tri_a[i + 2] * z_prev) * tri_m[i + 2];
+            z_[i + 2] = z_prev;
+            z_prev = (_mm_cvtsd_f64(_mm_unpackhi_pd(r23, r23)) - tri_a[i + 3] * z_prev) * tri_m[i + 3];
+            z_[i + 3] = z_prev;
+        }
+        const std::size_t i = 1 + 4 * n_blocks;
+        if (i < n) {
+            if (update) set_node_poles(i, n);
+            delayed_force_scalar(i, n, phi, v, y, frac_.data(), read_start_.data(), buffer_.get(), om_d_.data(),
+                                 om2_.data(), rho_.data(), p_.zasq.data(), g_.data(), z_.data());
+            for (std::size_t k = i; k < n; ++k) {
+                z_prev = (z_[k] - tri_a[k] * z_prev) * tri_m[k];
+                z_[k] = z_prev;
+            }
+        }
+    }
+
+    // set_node_poles(i, i + 4) in vector form: omega*d, rho, the delay's fraction and read pointer.
+    SIMD_TARGET void pole_terms_avx2(std::size_t i) {
+        const ZweigBlock zb =
+            zweig_parameters_avx2(_mm256_loadu_pd(pole_.data() + i), _mm256_loadu_pd(p_.omega.data() + i), p_.dt);
+        __m256d rho_i;
+        if (exp4_) {
+            rho_i = _mm256_mul_pd(zb.rho_pre, exp4(zb.exp_arg));  // the bits of std::exp
+        } else {
+            alignas(32) double arg[4];
+            _mm256_store_pd(arg, zb.exp_arg);
+            rho_i = _mm256_mul_pd(zb.rho_pre, _mm256_set_pd(std::exp(arg[3]), std::exp(arg[2]), std::exp(arg[1]),
+                                                            std::exp(arg[0])));
+        }
+        // read pointers (spec 4.6) in 64-bit integer lanes; delays are far below 2^31
+        const __m256i d_int = _mm256_cvtepi32_epi64(_mm256_cvttpd_epi32(zb.d_int));
+        const __m256i nb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p_.ring_length.data() + i));
+        const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_set1_epi64x(1), d_int),
+                                            _mm256_cmpgt_epi64(_mm256_add_epi64(d_int, _mm256_set1_epi64x(2)), nb));
+        if (!_mm256_testz_si256(bad, bad))
+            throw std::runtime_error("TL delay outside the ring buffer; check fs and the poles");
+        __m256i k1 = _mm256_sub_epi64(
+            _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(write_.data() + i)), nb), d_int);
+        k1 = _mm256_sub_epi64(k1, _mm256_andnot_si256(_mm256_cmpgt_epi64(nb, k1), nb));  // k1 >= nb: k1 - nb
+        const __m256i k1_zero = _mm256_cmpeq_epi64(k1, _mm256_setzero_si256());
+        const __m256i k0 = _mm256_blendv_epi8(_mm256_sub_epi64(k1, _mm256_set1_epi64x(1)),
+                                              _mm256_sub_epi64(nb, _mm256_set1_epi64x(1)), k1_zero);
+        _mm256_storeu_pd(om_d_.data() + i, zb.om_d);
+        _mm256_storeu_pd(rho_.data() + i, rho_i);
+        _mm256_storeu_pd(frac0_.data() + i, zb.frac0);
+        _mm256_storeu_pd(frac_.data() + i, zb.frac0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d_int_.data() + i), d_int);
+        _mm256_storeu_si256(
+            reinterpret_cast<__m256i*>(read_start_.data() + i),
+            _mm256_add_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ring_start_.data() + i)), k0));
+    }
+#endif
+
+    // state[i] <- yp[i] + h * (c0 k0[i] + c1 k1[i] + ...) for i in [i0, i1)
+    static void next_stage(const NextStage& s, double* state, std::size_t i0, std::size_t i1) {
+        for (std::size_t i = i0; i < i1; ++i) {
+            double acc = s.c[0] * s.k[0][i];
+            for (int j = 1; j < s.nk; ++j) acc = acc + s.c[j] * s.k[j][i];
+            state[i] = s.yp[i] + s.h * acc;
+        }
+    }
+
+#ifdef HAVE_AVX2_PATH
+    SIMD_TARGET static __m256d next_stage_avx2(const NextStage& s, std::size_t i) {
+        __m256d acc = _mm256_mul_pd(_mm256_set1_pd(s.c[0]), _mm256_loadu_pd(s.k[0] + i));
+        for (int j = 1; j < s.nk; ++j)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_set1_pd(s.c[j]), _mm256_loadu_pd(s.k[j] + i)));
+        return _mm256_add_pd(_mm256_loadu_pd(s.yp + i), _mm256_mul_pd(_mm256_set1_pd(s.h), acc));
+    }
+
+    // Backward sweep of the Thomas algorithm and the derivatives, four nodes at a time from the
+    // apex down; with next, each block's next-stage state and instantaneous poles are formed
+    // while the sequential sweep runs, and the update decision of the next evaluation is kept.
+    SIMD_TARGET void backward_pass_avx2(double* state, double* dstate, double pf,
+                                                           const NextStage* next) {
+        const std::size_t n = n_;
+        const double* tri_cp = p_.tri_cp.data();
+        const bool poles = next != nullptr && p_.nonlinear;
+        __m256d any = _mm256_setzero_pd();
+        double q_next = 0.0;
+        std::size_t i = n;  // blocks [i-4, i) while i - 4 >= 1
+        bool first = true;
+        for (; i >= 5; i -= 4) {
+            const std::size_t b = i - 4;
+            double q3, q2, q1, q0;
+            if (first) {
+                q3 = z_[b + 3];
+                first = false;
+            } else {
+                q3 = z_[b + 3] - tri_cp[b + 3] * q_next;
+            }
+            q2 = z_[b + 2] - tri_cp[b + 2] * q3;
+            q1 = z_[b + 1] - tri_cp[b + 1] * q2;
+            q0 = z_[b] - tri_cp[b] * q1;
+            q_next = q0;
+            const __m256d k_v = _mm256_sub_pd(_mm256_set_pd(q3, q2, q1, q0), _mm256_loadu_pd(g_.data() + b));
+            const __m256d k_y = _mm256_loadu_pd(state + b);
+            _mm256_storeu_pd(dstate + b, k_v);
+            _mm256_storeu_pd(dstate + n + b, k_y);
+            if (next) {
+                const __m256d vs = next_stage_avx2(*next, b);
+                _mm256_storeu_pd(state + b, vs);
+                _mm256_storeu_pd(state + n + b, next_stage_avx2(*next, n + b));
+                if (poles)
+                    any = _mm256_or_pd(any, instantaneous_poles_avx2(b, vs, p_.knee_1.data(), p_.kappa.data(),
+                                                                     p_.hyp_a.data(), p_.hyp_b.data(),
+                                                                     p_.sin_theta.data(), p_.cos_theta.data(),
+                                                                     p_.start_pole.data(), p_.passive_pole.data(),
+                                                                     pole_.data(), pole_new_.data()));
+            }
+        }
+        // the remaining nodes (i-1 .. 1) and node 0, one at a time in the same order
+        for (std::size_t k = i; k-- > 1;) {
+            q_next = first ? z_[k] : z_[k] - tri_cp[k] * q_next;
+            first = false;
+            dstate[k] = q_next - g_[k];
+            dstate[n + k] = state[k];
+        }
+        const double q_0 = z_[0] - tri_cp[0] * q_next;
+        dstate[0] = p_.k0 * q_0 + p_.kg0 * (g_[0] + pf);
+        dstate[n] = state[0];
+        q0_ = q_0;
+        if (!next) return;
+        for (std::size_t k = 0; k < i; ++k) {
+            next_stage(*next, state, k, k + 1);
+            next_stage(*next, state, n + k, n + k + 1);
+        }
+        if (!poles) return;
+        instantaneous_poles(i, state, p_.knee_1.data(), p_.kappa.data(), p_.hyp_a.data(), p_.hyp_b.data(),
+                            p_.sin_theta.data(), p_.cos_theta.data(), p_.start_pole.data(), p_.passive_pole.data(),
+                            pole_.data(), pole_new_.data(), change_.data());
+        bool update = !_mm256_testz_pd(any, any);
+        for (std::size_t k = 1; k < i; ++k) update |= !(change_[k] <= kPoleTolerance);
+        pending_update_ = update;
+        poles_ready_ = true;
+    }
+#endif
+
+    // Pole-dependent terms of nodes [i0, i1) from pole_ (zweig_parameters, exp, read pointers).
+    void set_node_poles(std::size_t i0, std::size_t i1) {
+        zweig_parameters(i1 - i0, pole_.data() + i0, p_.omega.data() + i0, p_.dt, om_d_.data() + i0,
+                         rho_.data() + i0, exp_arg_.data() + i0, frac0_.data() + i0, d_int_real_.data() + i0);
+        finish_node_poles(i0, i1);
+    }
+
+    void finish_node_poles(std::size_t i0, std::size_t i1) {
+        for (std::size_t i = i0; i < i1; ++i) {
+            rho_[i] = rho_[i] * std::exp(exp_arg_[i]);
+            d_int_[i] = static_cast<std::int64_t>(d_int_real_[i]);
+            if (d_int_[i] < 1 || d_int_[i] + 2 > p_.ring_length[i])
+                throw std::runtime_error("TL delay outside the ring buffer; check fs and the poles");
+            pointer_of(i);
+        }
+    }
+
+    void pointer_of(std::size_t i) {
+        const std::int64_t nb = p_.ring_length[i];
+        std::int64_t k1 = write_[i] + nb - d_int_[i];  // in (0, 2 nb)
+        if (k1 >= nb) k1 -= nb;
+        const std::int64_t k0 = k1 == 0 ? nb - 1 : k1 - 1;  // first of the four entries
+        read_start_[i] = ring_start_[i] + k0;
+        frac_[i] = frac0_[i];
+    }
+
     void set_poles() {
         zweig_parameters(n_, pole_.data(), p_.omega.data(), p_.dt, om_d_.data(), rho_.data(), exp_arg_.data(),
                          frac0_.data(), d_int_real_.data());
@@ -340,7 +662,10 @@ class TransmissionLine {
     const Parameters& p_;
     const double* s_;
     std::size_t n_t_, n_;
-    std::vector<double> buffer_;  // the nodes' rings, one after the other
+    // The nodes' rings of past displacements, one after the other. Stored in float32: the
+    // interpolation rounds every entry to float32 before use (spec 4.6), so storing the rounded
+    // value gives the same numbers in half the memory.
+    RingStorage buffer_;
     std::vector<std::int64_t> ring_start_, write_, read_start_;
     std::vector<double> pole_, pole_new_, change_, om_d_, om2_, rho_, frac_, frac0_, exp_arg_, d_int_real_, g_, z_;
     std::vector<std::int64_t> d_int_;
@@ -348,6 +673,10 @@ class TransmissionLine {
     double t_j_ = 0.0;
     double q0_ = 0.0;
     std::int64_t n_pole_updates_ = 0;
+    bool simd_ = false;
+    bool exp4_ = false;           // exp4() reproduces std::exp here (checked once per process)
+    bool poles_ready_ = false;    // pole_new_ and pending_update_ hold the next evaluation's poles
+    bool pending_update_ = false;
 };
 
 double seq_sum_sq_ratio(const double* a, const double* sk, std::size_t n) {
@@ -361,15 +690,25 @@ double seq_sum_sq_ratio(const double* a, const double* sk, std::size_t n) {
 
 // DOPRI5 over one sample interval (spec §4.10); advances x and y, returns the step to carry.
 struct Dopri5 {
-    explicit Dopri5(std::size_t n) : n(n), k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), ys(n), sk(n), er(n) {}
+    explicit Dopri5(std::size_t n)
+        : n(n), k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), ys(n), sk(n), er(n), ra(n), rb(n) {}
     std::size_t n;
-    std::vector<double> k1, k2, k3, k4, k5, k6, k7, ys, sk, er;
+    std::vector<double> k1, k2, k3, k4, k5, k6, k7, ys, sk, er, ra, rb;
     std::int64_t n_rhs = 0;
 
     double hinit(TransmissionLine& tl, double x, const double* y, double h_max) {
         for (std::size_t i = 0; i < n; ++i) sk[i] = kAtol + kRtol * std::fabs(y[i]);
-        const double dnf = seq_sum_sq_ratio(k1.data(), sk.data(), n);
-        const double dny = seq_sum_sq_ratio(y, sk.data(), n);
+        // the ratios first (vectorisable), then both sums in one loop: two independent
+        // sequential chains that overlap (each summed in index order, as the specification)
+        for (std::size_t i = 0; i < n; ++i) {
+            ra[i] = k1[i] / sk[i];
+            rb[i] = y[i] / sk[i];
+        }
+        double dnf = 0.0, dny = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            dnf += ra[i] * ra[i];
+            dny += rb[i] * rb[i];
+        }
         double h = (dnf <= 1e-10 || dny <= 1e-10) ? 1e-6 : std::sqrt(dny / dnf) * 0.01;
         h = std::min(h, h_max);
         for (std::size_t i = 0; i < n; ++i) ys[i] = y[i] + h * k1[i];
@@ -398,31 +737,29 @@ struct Dopri5 {
             const double* yp = y.data();
             const double ha21 = h * A21;
             for (std::size_t i = 0; i < n; ++i) ys[i] = yp[i] + ha21 * k1[i];
-            tl.rhs(x + C2 * h, ys.data(), k2.data());
-            for (std::size_t i = 0; i < n; ++i) ys[i] = yp[i] + h * (A31 * k1[i] + A32 * k2[i]);
-            tl.rhs(x + C3 * h, ys.data(), k3.data());
-            for (std::size_t i = 0; i < n; ++i) ys[i] = yp[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
-            tl.rhs(x + C4 * h, ys.data(), k4.data());
-            for (std::size_t i = 0; i < n; ++i)
-                ys[i] = yp[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
-            tl.rhs(x + C5 * h, ys.data(), k5.data());
+            // each evaluation also forms the next stage's state in ys (NextStage)
+            const NextStage s3{yp, {k1.data(), k2.data()}, {A31, A32}, 2, h};
+            tl.rhs(x + C2 * h, ys.data(), k2.data(), &s3);
+            const NextStage s4{yp, {k1.data(), k2.data(), k3.data()}, {A41, A42, A43}, 3, h};
+            tl.rhs(x + C3 * h, ys.data(), k3.data(), &s4);
+            const NextStage s5{yp, {k1.data(), k2.data(), k3.data(), k4.data()}, {A51, A52, A53, A54}, 4, h};
+            tl.rhs(x + C4 * h, ys.data(), k4.data(), &s5);
+            const NextStage s6{yp, {k1.data(), k2.data(), k3.data(), k4.data(), k5.data()}, {A61, A62, A63, A64, A65}, 5, h};
+            tl.rhs(x + C5 * h, ys.data(), k5.data(), &s6);
             const double xph = x + h;
-            for (std::size_t i = 0; i < n; ++i)
-                ys[i] = yp[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
-            tl.rhs(xph, ys.data(), k6.data());
-            // ys now holds the new state
-            for (std::size_t i = 0; i < n; ++i)
-                ys[i] = yp[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+            // ys then holds the new state
+            const NextStage s7{yp, {k1.data(), k3.data(), k4.data(), k5.data(), k6.data()}, {A71, A73, A74, A75, A76}, 5, h};
+            tl.rhs(xph, ys.data(), k6.data(), &s7);
             tl.rhs(xph, ys.data(), k7.data());
             n_rhs += 6;
-            double err = 0.0;
-            for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t i = 0; i < n; ++i) {  // vectorisable
                 const double ei =
                     (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) * h;
                 const double ski = kAtol + kRtol * std::max(std::fabs(yp[i]), std::fabs(ys[i]));
-                const double r = ei / ski;
-                err += r * r;
+                ra[i] = ei / ski;
             }
+            double err = 0.0;
+            for (std::size_t i = 0; i < n; ++i) err += ra[i] * ra[i];  // sequential, in index order
             err = std::sqrt(err / static_cast<double>(n));
             const double fac11 = std::pow(err, 0.17);
             double fac = fac11 / std::pow(facold, 0.04);
@@ -449,7 +786,7 @@ struct Dopri5 {
 };
 
 py::tuple solve(Array stimulus, const py::dict& params, py::array_t<std::int64_t> store_nodes, bool legacy,
-                py::object progress) {
+                py::object progress, bool simd, bool store_y) {
     if (stimulus.ndim() != 1) throw std::invalid_argument("_tl.solve: stimulus must be 1-D");
     const std::size_t n_t = static_cast<std::size_t>(stimulus.shape(0));
     Parameters p;
@@ -495,19 +832,22 @@ py::tuple solve(Array stimulus, const py::dict& params, py::array_t<std::int64_t
             throw std::invalid_argument("_tl.solve: store node out of range");
     }
     Array v_out({n_t, n_store});
-    Array y_out({n_t, n_store});
+    Array y_out(store_y ? std::vector<py::ssize_t>{static_cast<py::ssize_t>(n_t), static_cast<py::ssize_t>(n_store)}
+                        : std::vector<py::ssize_t>{0, static_cast<py::ssize_t>(n_store)});
     Array q0_out(static_cast<py::ssize_t>(n_t));
     double* vo = v_out.mutable_data();
-    double* yo = y_out.mutable_data();
+    double* yo = store_y ? y_out.mutable_data() : nullptr;
     double* qo = q0_out.mutable_data();
-    std::fill(vo, vo + n_t * n_store, 0.0);
-    std::fill(yo, yo + n_t * n_store, 0.0);
-    std::fill(qo, qo + n_t, 0.0);
+    // the last two samples are never integrated (as in the original): zero; the rest is written once
+    const std::size_t n_done = n_t >= 2 ? n_t - 2 : 0;
+    std::fill(vo + n_done * n_store, vo + n_t * n_store, 0.0);
+    if (store_y) std::fill(yo + n_done * n_store, yo + n_t * n_store, 0.0);
+    std::fill(qo + n_done, qo + n_t, 0.0);
     std::int64_t n_rhs = 0, n_updates = 0;
     const double* s = stimulus.data();
     {
         py::gil_scoped_release release;
-        TransmissionLine tl(p, s, n_t);
+        TransmissionLine tl(p, s, n_t, simd);
         Dopri5 integrator(2 * p.n);
         std::vector<double> state(2 * p.n, 0.0);
         double t = 0.0, h = 0.0;
@@ -520,15 +860,15 @@ py::tuple solve(Array stimulus, const py::dict& params, py::array_t<std::int64_t
             }
             h = integrator.interval(tl, t, t + p.dt, state, h, legacy);
             tl.end_of_sample(t, state.data());
-            for (std::size_t c = 0; c < n_store; ++c) {
-                vo[j * n_store + c] = state[node_list[c]];
-                yo[j * n_store + c] = state[p.n + node_list[c]];
-            }
+            for (std::size_t c = 0; c < n_store; ++c) vo[j * n_store + c] = state[node_list[c]];
+            if (store_y)
+                for (std::size_t c = 0; c < n_store; ++c) yo[j * n_store + c] = state[p.n + node_list[c]];
             qo[j] = tl.q0();
         }
         n_rhs = integrator.n_rhs;
         n_updates = tl.n_pole_updates();
     }
+    if (!store_y) return py::make_tuple(v_out, py::none(), q0_out, n_rhs, n_updates);
     return py::make_tuple(v_out, y_out, q0_out, n_rhs, n_updates);
 }
 
@@ -536,8 +876,10 @@ py::tuple solve(Array stimulus, const py::dict& params, py::array_t<std::int64_t
 
 void bind_tl(py::module_& m) {
     m.def("solve", &solve, py::arg("stimulus"), py::arg("params"), py::arg("store_nodes"), py::arg("legacy"),
-          py::arg("progress") = py::none(),
+          py::arg("progress") = py::none(), py::arg("simd") = true, py::arg("store_y") = true,
           "Run the TL cochlea over a middle-ear-filtered stimulus (T,) and return "
           "(v (T, n_store) m/s, y (T, n_store) m, q0 (T,) raw emission, number of RHS evaluations, "
-          "number of pole updates). progress(j) is called every 5000 samples if given.");
+          "number of pole updates). progress(j) is called every 5000 samples if given; simd=False "
+          "runs the portable loops instead of the AVX2 ones (the same numbers); "
+          "store_y=False returns None for y.");
 }

@@ -62,12 +62,13 @@ def fibre_constants(fibre, fs_an=20000.0):
     }
 
 
-def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp"):
+def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp", simd=True):
     """Firing rate [spikes/s], (M, C) float64, of one fibre of class `fibre` ('hsr'|'msr'|'lsr').
 
     vihc_decimated: IHC potential (M, C) [V] at fs_an [Hz] (normally 20 kHz, from decimate_ihc).
     A 50-ms warm-up at the nominal rest activation precedes row 0 (not part of the output).
-    engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification).
+    engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification);
+    simd=False makes the compiled path use its portable loops (the same numbers; for tests).
     """
     if engine not in ("cpp", "numpy"):
         raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
@@ -116,6 +117,9 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp"):
 
     if engine == "cpp":
         from . import _core
+
+        def ca_drive(start, stop):  # noqa: F811 -- the same numbers, compiled
+            return _core.ca_drive(x[start:stop], c["V_half"], S_CA, a_ca, simd)
 
         constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
         state = dict(q=q, w=w, k=k, rho=rho, avail=avail, history=history, ptr=0)

@@ -391,12 +391,12 @@ def _dopri5_interval(f, x, x_end, y, h, mode):
     raise RuntimeError("DOPRI5 needed more than 500 steps in one sample interval")
 
 
-def solve_numpy(stimulus, p, store_nodes, integrator="scipy117", progress=None):
+def solve_numpy(stimulus, p, store_nodes, integrator="scipy117", progress=None, store_y=True):
     """Run the TL cochlea with the NumPy engine (slow; the executable specification).
 
     stimulus: (T,) middle-ear-filtered pressure at p.fs.
-    Returns v, y: (T, n_store) m/s and m (last two rows 0), q0: (T,) raw emission,
-    the number of right-hand-side evaluations and of pole updates.
+    Returns v, y: (T, n_store) m/s and m (last two rows 0; y is None with store_y=False),
+    q0: (T,) raw emission, the number of right-hand-side evaluations and of pole updates.
     """
     if integrator not in INTEGRATOR_MODES:
         raise ValueError(f"integrator must be one of {INTEGRATOR_MODES}, got {integrator!r}")
@@ -404,7 +404,7 @@ def solve_numpy(stimulus, p, store_nodes, integrator="scipy117", progress=None):
     n_t = s.size
     store_nodes = np.asarray(store_nodes)
     v_out = np.zeros((n_t, store_nodes.size))
-    y_out = np.zeros((n_t, store_nodes.size))
+    y_out = np.zeros((n_t, store_nodes.size)) if store_y else None
     q0 = np.zeros(n_t)
     tl = _NumpyTL(p, s)
     state = np.zeros(2 * N_NODES)
@@ -416,7 +416,8 @@ def solve_numpy(stimulus, p, store_nodes, integrator="scipy117", progress=None):
         t, state, h = _dopri5_interval(tl.rhs, t, t + p.dt, state, h, integrator)
         tl.end_of_sample(t, state)
         v_out[j] = state[store_nodes]
-        y_out[j] = state[N_NODES + store_nodes]
+        if store_y:
+            y_out[j] = state[N_NODES + store_nodes]
         q0[j] = tl.q0
     return v_out, y_out, q0, tl.n_rhs, tl.n_updates
 
@@ -428,13 +429,14 @@ def _core_parameters(p):
     return fields
 
 
-def solve_cpp(stimulus, p, store_nodes, integrator="scipy117", progress=None):
+def solve_cpp(stimulus, p, store_nodes, integrator="scipy117", progress=None, simd=True, store_y=True):
     """Run the TL cochlea with the compiled core (same results as :func:`solve_numpy`).
 
     stimulus: (T,) middle-ear-filtered pressure at p.fs.
     Returns v, y: (T, n_store) m/s and m (last two rows 0), q0: (T,) raw emission,
     the number of right-hand-side evaluations and of pole updates. ``progress(j)`` is
-    called every 5000 samples when given.
+    called every 5000 samples when given. ``simd=False`` runs the portable loops instead of
+    the AVX2 ones (the same numbers; for tests); ``store_y=False`` returns None for y.
     """
     from . import _core
 
@@ -442,4 +444,4 @@ def solve_cpp(stimulus, p, store_nodes, integrator="scipy117", progress=None):
         raise ValueError(f"integrator must be one of {INTEGRATOR_MODES}, got {integrator!r}")
     s = np.ascontiguousarray(stimulus, dtype=np.float64)
     nodes = np.ascontiguousarray(store_nodes, dtype=np.int64)
-    return _core.solve(s, _core_parameters(p), nodes, integrator == "legacy", progress)
+    return _core.solve(s, _core_parameters(p), nodes, integrator == "legacy", progress, simd, store_y)

@@ -109,12 +109,13 @@ class _Cell:
         np.add(v, t1, out=v)
 
 
-def ihc_potential(v, fs, engine="cpp"):
+def ihc_potential(v, fs, engine="cpp", simd=True):
     """IHC receptor potential [V], (T, C) float64, from BM velocity v (T, C) [m/s] at fs [Hz].
 
     The input is scaled by 0.118 s to cilia displacement inside. A 50-ms warm-up with the MET
     conductance at rest (int(fs*0.05) steps, not part of the output) precedes sample 0.
     engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification).
+    simd=False makes the compiled loop use its portable path (the same numbers; for tests).
     """
     if engine not in ("cpp", "numpy"):
         raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
@@ -126,9 +127,17 @@ def ihc_potential(v, fs, engine="cpp"):
             "use v[:, None] for a single channel."
         )
     n_t, n_c = v.shape
+    n_warmup = int(fs * WARMUP_S)
+    if engine == "cpp":
+        from . import _core
+
+        cell = _Cell(fs, n_c)
+        constants = dict(gain=CILIA_GAIN_S, x0=X0, s0=S0, s1=S1, a_met=cell.a_met, a_f=cell.a_f, a_s=cell.a_s,
+                         g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K, s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)
+        return _core.ihc_run(v, cell.v, cell.m_met, cell.m_f, cell.m_s, constants, n_warmup, simd)
     # The warm-up is identical in every channel: run it once on one lane, then broadcast.
     warm = _Cell(fs, 1)
-    for _ in range(int(fs * WARMUP_S)):
+    for _ in range(n_warmup):
         warm.step()
     cell = _Cell(fs, n_c)
     cell.v[:] = warm.v
@@ -143,13 +152,6 @@ def ihc_potential(v, fs, engine="cpp"):
         stop = min(start + block, n_t)
         m_inf = met_open_probability(v[start:stop] * CILIA_GAIN_S)
         m_inf *= 1.0 - a_met  # (1 - alpha_MET) * m_MET,inf(u[n])
-        if engine == "cpp":
-            from . import _core
-
-            constants = dict(a_met=a_met, a_f=cell.a_f, a_s=cell.a_s, g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K,
-                             s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)
-            out[start:stop] = _core.ihc_loop(m_inf, cell.v, cell.m_met, cell.m_f, cell.m_s, constants)
-            continue
         m_met = cell.m_met
         for n in range(stop - start):
             np.multiply(m_met, a_met, out=m_met)

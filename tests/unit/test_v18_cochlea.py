@@ -65,6 +65,34 @@ def test_cpp_core_equals_numpy_specification(integrator, nonlinear, irregulariti
         np.testing.assert_allclose(y, x, rtol=0, atol=1e-12 * scale)
 
 
+@pytest.mark.parametrize("integrator", ["scipy117", "legacy"])
+@pytest.mark.parametrize("nonlinear,irregularities", [(True, False), (True, True), (False, False)])
+def test_simd_loops_equal_portable_loops(integrator, nonlinear, irregularities):
+    """The AVX2 loops (fused sweeps, float32 rings) give the portable loops' numbers exactly."""
+    s = short_stimulus(n=600, level=90.0)
+    p = cochlea.tl_parameters(100_000.0, verhulst2018.normal_hearing_poles(), nonlinear, irregularities, 2)
+    nodes = np.arange(1001)
+    a = cochlea.solve_cpp(s, p, nodes, integrator, simd=False)
+    b = cochlea.solve_cpp(s, p, nodes, integrator, simd=True)
+    assert a[3:] == b[3:]
+    if nonlinear:
+        assert b[4] > 0.2 * b[3], "the stimulus should update the poles often"
+    for x, y in zip(a[:3], b[:3]):
+        np.testing.assert_array_equal(y, x)
+
+
+def test_store_y_false_returns_no_displacement_and_the_same_velocity():
+    s = short_stimulus()
+    p = cochlea.tl_parameters(100_000.0, verhulst2018.normal_hearing_poles())
+    nodes = np.array([10, 500])
+    full = cochlea.solve_cpp(s, p, nodes)
+    lean = cochlea.solve_cpp(s, p, nodes, store_y=False)
+    assert lean[1] is None
+    np.testing.assert_array_equal(lean[0], full[0])
+    np.testing.assert_array_equal(lean[2], full[2])
+    assert np.all(full[0][-2:] == 0) and np.all(full[1][-2:] == 0) and np.all(full[2][-2:] == 0)
+
+
 def test_golden_run_of_spec_13_2():
     """Reference v1.2, 1 kHz 60 dB, scalar pole 0.06, 'abr', both integrator modes."""
     fs = 100_000.0

@@ -37,3 +37,28 @@ def test_unknown_engine_is_an_error(bm_velocity):
         ihc.ihc_potential(bm_velocity, 100_000.0, engine="fortran")
     with pytest.raises(ValueError, match="engine"):
         anf.anf_rate(bm_velocity, 20_000.0, "hsr", engine="fortran")
+
+
+def loud_and_quiet_velocity():
+    """BM velocity from near silence to far beyond saturation (the MET exp() arguments then
+    leave the vectorised exp's main range, so its fallback path runs too)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(2000) / 100_000.0
+    v = np.sin(2 * np.pi * 700 * t)[:, None] * np.logspace(-10, -2, 13)[None, :]
+    return v + 1e-10 * rng.standard_normal(v.shape)
+
+
+def test_ihc_simd_portable_and_numpy_loops_are_bit_identical():
+    v = loud_and_quiet_velocity()
+    ref = ihc.ihc_potential(v, 100_000.0, engine="numpy")
+    np.testing.assert_array_equal(ihc.ihc_potential(v, 100_000.0, simd=True), ref)
+    np.testing.assert_array_equal(ihc.ihc_potential(v, 100_000.0, simd=False), ref)
+    assert np.ptp(ref[:, -1]) > 10 * np.ptp(ref[:, 0])  # the levels span the MET curve
+
+
+@pytest.mark.parametrize("fibre", ["hsr", "msr", "lsr"])
+def test_anf_simd_portable_and_numpy_loops_are_bit_identical(fibre):
+    vihc = ihc.decimate_ihc(ihc.ihc_potential(loud_and_quiet_velocity(), 100_000.0))
+    ref = anf.anf_rate(vihc, 20_000.0, fibre, engine="numpy")
+    np.testing.assert_array_equal(anf.anf_rate(vihc, 20_000.0, fibre, simd=True), ref)
+    np.testing.assert_array_equal(anf.anf_rate(vihc, 20_000.0, fibre, simd=False), ref)
