@@ -50,8 +50,7 @@ constexpr double kStimulusCubic = 0.1666667;
 constexpr double kRtol = 1e-2;
 constexpr std::int64_t kMirror = 4;  // mirrored slots at the end of each ring
 constexpr double kAtol = 1e-13;
-constexpr std::size_t kLookahead = 4;
-constexpr std::size_t kPrefetchBlocks = 8;  // how far ahead the forward pass prefetches ring lines  // blocks of 4 nodes between a stage's start and its use (SIMD loops)
+constexpr std::size_t kPrefetchBlocks = 8;  // how far ahead (in blocks of 4 nodes) the forward pass prefetches ring lines
 
 // DOPRI5 coefficients, as double divisions (same values as cochlea.py)
 const double C2 = 1.0 / 5, C3 = 3.0 / 10, C4 = 4.0 / 5, C5 = 8.0 / 9;
@@ -447,14 +446,12 @@ class TransmissionLine {
         double z_prev = (g_[0] + pf) / p_.tri_b0;
         z_[0] = z_prev;
         const std::size_t n_blocks = (n - 1) / 4;  // blocks of nodes 1+4b .. 4+4b
-        // Software pipeline: the pole terms of a block (a long chain of square roots, divisions
-        // and exp) are formed kLookahead blocks before the block's delayed force and sweep, so
-        // they overlap the sweep's latency instead of adding to it.
+        // New poles: their terms first, in a loop of independent blocks (square roots,
+        // divisions and exp pipeline well there; interleaved with the sweep they did not)
         if (update)
-            for (std::size_t b = 0; b < std::min(kLookahead, n_blocks); ++b) pole_terms_avx2(1 + 4 * b);
+            for (std::size_t b = 0; b < n_blocks; ++b) pole_terms_avx2(1 + 4 * b);
         for (std::size_t b = 0; b < n_blocks; ++b) {
             const std::size_t i = 1 + 4 * b;
-            if (update && b + kLookahead < n_blocks) pole_terms_avx2(1 + 4 * (b + kLookahead));
             // the rings are 1000 separate places in memory: ask for a later block's lines early
             if (b + kPrefetchBlocks < n_blocks) {
                 const std::int64_t* rs = read_start_.data() + 1 + 4 * (b + kPrefetchBlocks);
