@@ -190,7 +190,8 @@ def _simulate_one(x, options, progress=None):
         res.emission = _middle_ear.emission_filter(q0, FS)
     need_anf = {"anfh", "anfm", "anfl", "cn", "ic", "w1", "w3", "w5"} & set(outputs)
     if "ihc" in outputs or need_anf:
-        vihc = _ihc.ihc_potential(v, FS)
+        # the velocity is not needed afterwards unless asked for: reuse its memory
+        vihc = _ihc.ihc_potential(v, FS, engine=o["engine"], overwrite_input="v" not in outputs)
         if "ihc" in outputs:
             res.ihc = vihc
         if need_anf:
@@ -200,7 +201,7 @@ def _simulate_one(x, options, progress=None):
             rates = {}
             for name, fibre in (("anfh", "hsr"), ("anfm", "msr"), ("anfl", "lsr")):
                 if name in outputs or brainstem:
-                    rates[name] = _anf.anf_rate(vihc_an, res.fs_anf, fibre)
+                    rates[name] = _anf.anf_rate(vihc_an, res.fs_anf, fibre, engine=o["engine"])
                     if name in outputs:
                         setattr(res, name, rates[name])
             if brainstem:
@@ -260,6 +261,8 @@ def simulate(
     fibres: numbers of (HSR, MSR, LSR) fibres per CF for cn, ic and the waves.
     brainstem_version: "1.2" (unit-gain CN/IC filters) or "1.1" (the paper's form).
     n_jobs: worker processes for a batch (default: one per CPU core, at most one per signal).
+        Workers are spawned and re-import the main module: in a script, call simulate under
+        ``if __name__ == "__main__":``.
     progress: show a progress bar (default: for batches and signals longer than 0.5 s).
 
     Returns a :class:`PeripheryResponse` for a 1-D signal, and a list of them (one per row)
@@ -344,11 +347,19 @@ def _simulate_batch(x, options, n_jobs, progress):
             return results
         # "spawn": safe beside threads of TensorFlow or Jupyter in the parent process
         ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(n_jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_simulate_one, x[i], options): i for i in range(n)}
-            for fut in concurrent.futures.as_completed(futures):
-                results[futures[fut]] = fut.result()
-                bar.update(1)
+        try:
+            with concurrent.futures.ProcessPoolExecutor(n_jobs, mp_context=ctx) as pool:
+                futures = {pool.submit(_simulate_one, x[i], options): i for i in range(n)}
+                for fut in concurrent.futures.as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    bar.update(1)
+        except concurrent.futures.process.BrokenProcessPool as err:
+            raise RuntimeError(
+                "verhulst2018.simulate: a worker process of the batch died. Workers are started "
+                "with 'spawn' and import the main script again, so in a script call simulate() under "
+                "`if __name__ == \"__main__\":`; or run the batch in this process with n_jobs=1 "
+                "(a worker can also die when memory runs out: fewer n_jobs or channels help)."
+            ) from err
         return results
     finally:
         bar.close()

@@ -120,7 +120,8 @@ void ihc_warmup(const IhcConstants& k, std::size_t n_c, int n, double* v, double
 // BM velocity v_bm (T, C) in m/s -> IHC potential (T, C) in V; the state v, m_met, m_f, m_s (C,)
 // advances in place, after `warmup` steps at rest (see ihc_warmup). simd=False runs the portable
 // loop (the same numbers).
-Array ihc_run(Array v_bm, State v0, State m_met0, State m_f0, State m_s0, const py::dict& c, int warmup, bool simd) {
+py::array ihc_run(Array v_bm, State v0, State m_met0, State m_f0, State m_s0, const py::dict& c, int warmup,
+                  bool simd, py::object out_obj) {
     if (v_bm.ndim() != 2) throw std::invalid_argument("v_bm must be (T, C)");
     const std::size_t n_t = v_bm.shape(0), n_c = v_bm.shape(1);
     double* v = state(v0, n_c, "v");
@@ -148,7 +149,11 @@ Array ihc_run(Array v_bm, State v0, State m_met0, State m_f0, State m_s0, const 
     k.e_ks = get("e_ks");
     k.c_m = get("c_m");
     k.dt = get("dt");
-    Array out({n_t, n_c});
+    // out may be v_bm itself (row n is read before it is written)
+    State out = out_obj.is_none() ? State({n_t, n_c}) : out_obj.cast<State>();
+    if (out.ndim() != 2 || static_cast<std::size_t>(out.shape(0)) != n_t ||
+        static_cast<std::size_t>(out.shape(1)) != n_c)
+        throw std::invalid_argument("out must be a C-contiguous float64 array of the shape of v_bm");
     const double* vb = v_bm.data();
     double* o = out.mutable_data();
     {
@@ -306,10 +311,10 @@ py::tuple simd_exp(Array x) {
 
 void bind_stages(py::module_& m) {
     m.def("ihc_run", &ihc_run, py::arg("v_bm"), py::arg("v"), py::arg("m_met"), py::arg("m_f"), py::arg("m_s"),
-          py::arg("constants"), py::arg("warmup") = 0, py::arg("simd") = true,
+          py::arg("constants"), py::arg("warmup") = 0, py::arg("simd") = true, py::arg("out") = py::none(),
           "IHC membrane potential (T, C) in V from BM velocity (T, C) in m/s, MET nonlinearity included, "
           "after `warmup` steps at rest; the state arrays advance in place. simd=False runs the portable "
-          "loop (the same numbers).");
+          "loop (the same numbers); out (T, C) float64, may be v_bm itself.");
     m.def("simd_exp", &simd_exp, py::arg("x"),
           "exp(x) by the vectorised exp of the SIMD loops where it is in use, else std::exp; returns "
           "(values, used_simd). For tests: the values must equal numpy.exp bit for bit.");

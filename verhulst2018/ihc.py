@@ -109,13 +109,15 @@ class _Cell:
         np.add(v, t1, out=v)
 
 
-def ihc_potential(v, fs, engine="cpp", simd=True):
+def ihc_potential(v, fs, engine="cpp", simd=True, overwrite_input=False):
     """IHC receptor potential [V], (T, C) float64, from BM velocity v (T, C) [m/s] at fs [Hz].
 
     The input is scaled by 0.118 s to cilia displacement inside. A 50-ms warm-up with the MET
     conductance at rest (int(fs*0.05) steps, not part of the output) precedes sample 0.
     engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification).
     simd=False makes the compiled loop use its portable path (the same numbers; for tests).
+    overwrite_input=True writes the result into v (a C-contiguous float64 array) instead of new
+    memory, for callers that no longer need the velocity (compiled engine only).
     """
     if engine not in ("cpp", "numpy"):
         raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
@@ -134,7 +136,9 @@ def ihc_potential(v, fs, engine="cpp", simd=True):
         cell = _Cell(fs, n_c)
         constants = dict(gain=CILIA_GAIN_S, x0=X0, s0=S0, s1=S1, a_met=cell.a_met, a_f=cell.a_f, a_s=cell.a_s,
                          g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K, s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)
-        return _core.ihc_run(v, cell.v, cell.m_met, cell.m_f, cell.m_s, constants, n_warmup, simd)
+        in_place = overwrite_input and v.flags.c_contiguous and v.flags.writeable
+        return _core.ihc_run(v, cell.v, cell.m_met, cell.m_f, cell.m_s, constants, n_warmup, simd,
+                             v if in_place else None)
     # The warm-up is identical in every channel: run it once on one lane, then broadcast.
     warm = _Cell(fs, 1)
     for _ in range(n_warmup):

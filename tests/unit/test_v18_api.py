@@ -102,3 +102,20 @@ def test_poles_accept_one_value_per_section_and_audiogram():
     c = verhulst2018.simulate(x, cf=[1000.0], outputs=("v",), poles=impaired, progress=False).v
     # a 30 dB HL loss lowers the low-level BM response at CF
     assert np.abs(c).max() < 0.5 * np.abs(b).max()
+
+
+def test_batch_in_an_unguarded_script_says_how_to_fix_it(tmp_path):
+    """Spawned workers re-import the main script; without the __main__ guard the pool breaks,
+    and the error must say what to do instead of a bare BrokenProcessPool."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np, verhulst2018\n"
+        "x = np.zeros((2, 300))\n"
+        "verhulst2018.simulate(x, cf=[1000.0], outputs=('v',), n_jobs=2, progress=False)\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert 'if __name__ == "__main__":' in run.stderr and "n_jobs=1" in run.stderr

@@ -62,3 +62,17 @@ def test_anf_simd_portable_and_numpy_loops_are_bit_identical(fibre):
     ref = anf.anf_rate(vihc, 20_000.0, fibre, engine="numpy")
     np.testing.assert_array_equal(anf.anf_rate(vihc, 20_000.0, fibre, simd=True), ref)
     np.testing.assert_array_equal(anf.anf_rate(vihc, 20_000.0, fibre, simd=False), ref)
+
+
+def test_ihc_can_overwrite_its_input_with_the_same_numbers():
+    v = loud_and_quiet_velocity()
+    ref = ihc.ihc_potential(v, 100_000.0)
+    work = v.copy()
+    got = ihc.ihc_potential(work, 100_000.0, overwrite_input=True)
+    assert np.shares_memory(got, work)
+    np.testing.assert_array_equal(got, ref)
+    # a non-contiguous input is not overwritten (the result is new memory)
+    wide = np.repeat(v, 2, axis=1)[:, ::2]
+    got2 = ihc.ihc_potential(wide, 100_000.0, overwrite_input=True)
+    assert not np.shares_memory(got2, wide)
+    np.testing.assert_array_equal(got2, ref)
