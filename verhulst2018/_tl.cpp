@@ -438,8 +438,8 @@ class TransmissionLine {
     // terms, exp, read pointers, delayed force) fills the pipeline.
     SIMD_TARGET void forward_pass_avx2(bool update, double phi, const double* v, const double* y, double pf) {
         const std::size_t n = n_;
-        const double* tri_a = p_.tri_a.data();
-        const double* tri_m = p_.tri_m.data();
+        const double* __restrict tri_a = p_.tri_a.data();
+        const double* __restrict tri_m = p_.tri_m.data();
         const __m256d vphi = _mm256_set1_pd(phi);
         if (update) set_node_poles(0, 1);
         g_[0] = p_.d_m * v[0];
@@ -450,27 +450,35 @@ class TransmissionLine {
         // divisions and exp pipeline well there; interleaved with the sweep they did not)
         if (update)
             for (std::size_t b = 0; b < n_blocks; ++b) pole_terms_avx2(1 + 4 * b);
+        // local restrict pointers: the compiler need not reload them after every store
+        double* __restrict frac = frac_.data();
+        const std::int64_t* __restrict rs = read_start_.data();
+        const double* __restrict om_d = om_d_.data();
+        const double* __restrict rho = rho_.data();
+        const float* __restrict ring = buffer_.get();
+        const double* __restrict om2 = om2_.data();
+        const double* __restrict zasq = p_.zasq.data();
+        double* __restrict g = g_.data();
+        double* __restrict z = z_.data();
         for (std::size_t b = 0; b < n_blocks; ++b) {
             const std::size_t i = 1 + 4 * b;
             // the rings are 1000 separate places in memory: ask for a later block's lines early
             if (b + kPrefetchBlocks < n_blocks) {
-                const std::int64_t* rs = read_start_.data() + 1 + 4 * (b + kPrefetchBlocks);
-                for (int k = 0; k < 4; ++k) _mm_prefetch(reinterpret_cast<const char*>(buffer_.get() + rs[k]), _MM_HINT_T0);
+                const std::int64_t* ahead = rs + 1 + 4 * (b + kPrefetchBlocks);
+                for (int k = 0; k < 4; ++k) _mm_prefetch(reinterpret_cast<const char*>(ring + ahead[k]), _MM_HINT_T0);
             }
             const __m256d r = delayed_force_block_avx2(
-                i, vphi, _mm256_loadu_pd(frac_.data() + i),
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(read_start_.data() + i)),
-                _mm256_loadu_pd(om_d_.data() + i), _mm256_loadu_pd(rho_.data() + i), v, y, frac_.data(),
-                buffer_.get(), om2_.data(), p_.zasq.data(), g_.data());
+                i, vphi, _mm256_loadu_pd(frac + i), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rs + i)),
+                _mm256_loadu_pd(om_d + i), _mm256_loadu_pd(rho + i), v, y, frac, ring, om2, zasq, g);
             const __m128d r01 = _mm256_castpd256_pd128(r), r23 = _mm256_extractf128_pd(r, 1);
             z_prev = (_mm_cvtsd_f64(r01) - tri_a[i] * z_prev) * tri_m[i];
-            z_[i] = z_prev;
+            z[i] = z_prev;
             z_prev = (_mm_cvtsd_f64(_mm_unpackhi_pd(r01, r01)) - tri_a[i + 1] * z_prev) * tri_m[i + 1];
-            z_[i + 1] = z_prev;
+            z[i + 1] = z_prev;
             z_prev = (_mm_cvtsd_f64(r23) - tri_a[i + 2] * z_prev) * tri_m[i + 2];
-            z_[i + 2] = z_prev;
+            z[i + 2] = z_prev;
             z_prev = (_mm_cvtsd_f64(_mm_unpackhi_pd(r23, r23)) - tri_a[i + 3] * z_prev) * tri_m[i + 3];
-            z_[i + 3] = z_prev;
+            z[i + 3] = z_prev;
         }
         const std::size_t i = 1 + 4 * n_blocks;
         if (i < n) {
