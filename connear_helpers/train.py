@@ -60,9 +60,15 @@ TRAINING_FORMAT = "connear-lab-training/1"
 
 
 def _gpus():
+    """The GPUs the Keras backend sees (TensorFlow or JAX devices; none for other backends)."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return [d for d in jax.devices() if d.platform == "gpu"]
+    if backend != "tensorflow":
         return []
     import tensorflow as tf
 
@@ -89,6 +95,9 @@ def hardware_info():
         pass
     gpus = []
     for g in _gpus():
+        if hasattr(g, "device_kind"):  # a JAX device
+            gpus.append(g.device_kind)
+            continue
         try:
             import tensorflow as tf
 
@@ -108,6 +117,10 @@ def _software_info():
         import tensorflow as tf
 
         sw["tensorflow"] = tf.__version__
+    elif sw["backend"] == "jax":
+        import jax
+
+        sw["jax"] = jax.__version__
     return sw
 
 

@@ -106,3 +106,25 @@ def test_cli_small_run_with_the_connear_ihc_model(data_dir, tmp_path):
     weights = pytest.importorskip("connear_helpers.weights")
     m = models.build_model("ihc")
     weights.load_weights(m, out / "ihc.weights.h5")
+
+
+def test_cli_small_run_on_the_jax_backend(data_dir, tmp_path):
+    """The device machines lent to this project have JAX but no TensorFlow: the same training
+    command must run with KERAS_BACKEND=jax and record that backend."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    out = tmp_path / "jax"
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "connear_helpers.train", "ihc", "--data", str(data_dir), "--out", str(out),
+           "--small", "--epochs", "1", "--batch-size", "2", "--max-sequences", "2", "--val-fraction", "0.5",
+           "--no-tensorboard"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    facts = json.loads((out / "ihc.training.json").read_text())
+    assert facts["software"]["backend"] == "jax" and "jax" in facts["software"]
+    assert (out / "ihc.weights.h5").exists()
