@@ -261,6 +261,19 @@ def _callbacks(out, state, resume, epochs_goal, lr_patience, lr_factor, min_lr, 
     return cbs
 
 
+def _TimeLimit(deadline, state):
+    """Callback: stop training after the step that passes ``deadline`` (time.time())."""
+    import keras
+
+    class TimeLimit(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if time.time() > deadline:
+                self.model.stop_training = True
+                state["stopped_at_time_limit"] = True
+
+    return TimeLimit()
+
+
 # ---------------------------------------------------------------------------------------------
 # training
 
@@ -284,7 +297,7 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
           lr=PAPER_LEARNING_RATE, resume=False, mixed_precision="auto", small=False,
           val_fraction=0.1, seed=0, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-6,
           cf_index=None, max_sequences=None, model_name=None, model_builder=None,
-          tensorboard="auto", verbose="auto"):
+          tensorboard="auto", verbose="auto", time_limit_s=None):
     """Train one CoNNear model; returns the training facts (dict, also written as JSON).
 
     stage: "cochlea", "ihc", "anfh", "anfm" or "anfl". data_dir: dataset folder
@@ -301,7 +314,8 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
     than the stage (e.g. a smaller architecture). model_builder: callable(stage) -> uncompiled
     keras.Model mapping (B, L_in, 1) to the targets' shape (overrides model_name).
     tensorboard: "auto" (write TensorBoard logs if the ``tensorboard`` package is installed),
-    True (require it), False.
+    True (require it), False. time_limit_s: stop after the training step that passes this
+    wall-clock time (seconds since the call), finishing the epoch's validation and checkpoints.
     """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
@@ -309,6 +323,8 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
         raise ValueError(f"epochs must be >= 1, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"the learning rate must be > 0, got {lr!r}")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise ValueError(f"time_limit_s must be > 0 seconds, got {time_limit_s!r}")
     tensorboard = _resolve_tensorboard(tensorboard, verbose)
     t_start = time.time()
     data_dir = pathlib.Path(data_dir).expanduser().resolve()
@@ -373,6 +389,8 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
         state["stopped_early"] = finished
         callbacks = _callbacks(out, state, resume, epochs, lr_patience, lr_factor, min_lr, patience,
                                tensorboard, t_start, monitor)
+        if time_limit_s is not None:
+            callbacks.insert(0, _TimeLimit(t_start + float(time_limit_s), state))
         if initial_epoch < epochs and not finished:
             model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
                       callbacks=callbacks, verbose=verbose)
@@ -433,6 +451,7 @@ def _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, p
             "loss": "mean absolute error (CNN units)", "optimizer": "Adam", "learning_rate": lr,
             "batch_size": batch_size, "epochs_requested": epochs, "epochs_run": state.get("epoch", 0),
             "stopped_early": bool(state.get("stopped_early")), "small": bool(small),
+            "stopped_at_time_limit": bool(state.get("stopped_at_time_limit")),
             "early_stopping_patience": patience,
             "reduce_lr": {"patience": lr_patience, "factor": lr_factor, "min_lr": min_lr},
             "final_learning_rate": (hist.get("learning_rate") or [lr])[-1],
@@ -477,6 +496,7 @@ def _main(argv=None):
     ap.add_argument("--max-sequences", type=int, default=None)
     ap.add_argument("--model", default=None, help="build_model name other than the stage")
     ap.add_argument("--no-tensorboard", action="store_true")
+    ap.add_argument("--minutes", type=float, default=None, help="stop training after this wall-clock time")
     args = ap.parse_args(argv)
     try:
         facts = train(args.stage, args.data, args.out, epochs=args.epochs, batch_size=args.batch_size,
@@ -484,7 +504,8 @@ def _main(argv=None):
                       small=args.small, val_fraction=args.val_fraction, seed=args.seed,
                       patience=args.patience, lr_patience=args.lr_patience, cf_index=args.cfs,
                       max_sequences=args.max_sequences, model_name=args.model,
-                      tensorboard=False if args.no_tensorboard else "auto")
+                      tensorboard=False if args.no_tensorboard else "auto",
+                      time_limit_s=None if args.minutes is None else 60 * args.minutes)
     except (DatasetError, ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -128,3 +128,14 @@ def test_cli_small_run_on_the_jax_backend(data_dir, tmp_path):
     facts = json.loads((out / "ihc.training.json").read_text())
     assert facts["software"]["backend"] == "jax" and "jax" in facts["software"]
     assert (out / "ihc.weights.h5").exists()
+
+
+def test_time_limit_stops_after_the_step_that_passes_it(data_dir, tmp_path):
+    out = tmp_path / "timed"
+    facts = T.train("ihc", data_dir, out, epochs=50, batch_size=1, model_builder=tiny_model,
+                    val_fraction=0.5, verbose=0, time_limit_s=1e-3, patience=100)
+    t = facts["training"]
+    assert t["stopped_at_time_limit"] and t["epochs_run"] == 1  # one step, then validation and checkpoints
+    assert (out / "ihc.weights.h5").is_file() and (out / "checkpoints" / "last.keras").is_file()
+    with pytest.raises(ValueError, match="time_limit_s"):
+        T.train("ihc", data_dir, tmp_path / "bad", model_builder=tiny_model, time_limit_s=0, verbose=0)
