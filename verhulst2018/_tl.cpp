@@ -640,28 +640,11 @@ class TransmissionLine {
         frac_[i] = frac0_[i];
     }
 
-    void set_poles() {
-        zweig_parameters(n_, pole_.data(), p_.omega.data(), p_.dt, om_d_.data(), rho_.data(), exp_arg_.data(),
-                         frac0_.data(), d_int_real_.data());
-        for (std::size_t i = 0; i < n_; ++i) {
-            rho_[i] = rho_[i] * std::exp(exp_arg_[i]);  // the only scalar call per node
-            d_int_[i] = static_cast<std::int64_t>(d_int_real_[i]);
-            if (d_int_[i] < 1 || d_int_[i] + 2 > p_.ring_length[i])
-                throw std::runtime_error("TL delay outside the ring buffer; check fs and the poles");
-        }
-        update_pointers();
-    }
+    void set_poles() { set_node_poles(0, n_); }
 
     // Read positions for the current write pointer (spec §4.6), no integer division.
     void update_pointers() {
-        for (std::size_t i = 0; i < n_; ++i) {
-            const std::int64_t nb = p_.ring_length[i];
-            std::int64_t k1 = write_[i] + nb - d_int_[i];  // in (0, 2 nb)
-            if (k1 >= nb) k1 -= nb;
-            const std::int64_t k0 = k1 == 0 ? nb - 1 : k1 - 1;  // first of the four entries
-            read_start_[i] = ring_start_[i] + k0;
-            frac_[i] = frac0_[i];
-        }
+        for (std::size_t i = 0; i < n_; ++i) pointer_of(i);
     }
 
     const Parameters& p_;

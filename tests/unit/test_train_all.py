@@ -4,23 +4,11 @@ import json
 import numpy as np
 import pytest
 from scipy.io import wavfile
+from toy_training import fake_reference, tiny_model
 
 keras = pytest.importorskip("keras")
 from connear_helpers import figures, train_all as TA  # noqa: E402
 from connear_helpers.weights import file_sha256  # noqa: E402
-
-
-def fake_reference(signal_pa, cf_hz, signals, **options):
-    """Cheap stand-in for verhulst2018 (SI units at 20 kHz)."""
-    base = signal_pa[::5][:, None] * np.arange(1, len(cf_hz) + 1)[None, :]
-    return {n: (1e-6 * base if n == "v" else -0.05 + 1e-3 * base) for n in signals}
-
-
-def tiny_model(stage):
-    inp = keras.Input((None, 1))
-    h = keras.layers.Conv1D(4, 9, padding="same", activation="tanh")(inp)
-    h = keras.layers.Conv1D(1, 9, padding="same")(h)
-    return keras.Model(inp, keras.layers.Cropping1D((256, 256))(h), name="tiny")
 
 
 @pytest.fixture(scope="module")
