@@ -8,6 +8,14 @@
 // operation, so both engines give bit-identical results on IEEE-754 hardware.
 // Build flags must not allow fused multiply-add contraction or fast-math
 // (see CMakeLists.txt).
+//
+// Two sets of loops compute the same numbers: portable ones (the order of cochlea.py:
+// all pole terms, all delayed forces, forward sweep, backward sweep) and, on x86-64 CPUs
+// with AVX2 and FMA, SIMD ones that work on four sections at a time and overlap the two
+// sequential Thomas sweeps with independent work: the delayed force runs inside the forward
+// sweep, and the next Runge-Kutta stage and its instantaneous poles inside the backward
+// sweep. exp() there is exp4 (_exp.h), used only where it reproduces the C library's bits.
+// Tests compare both sets with each other and with the NumPy engine bit for bit.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
