@@ -111,15 +111,16 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp", simd=True):
 
     def ca_drive(start, stop):
         # Ca activation input (square-root domain) has no memory: a block of samples at once
+        if engine == "cpp":  # the same numbers, compiled
+            from . import _core
+
+            return _core.ca_drive(x[start:stop], c["V_half"], S_CA, a_ca, simd)
         k_in = np.sqrt(1.0 / (1.0 + np.exp(-(x[start:stop] - c["V_half"]) / S_CA)))
         k_in *= 1.0 - a_ca
         return k_in
 
     if engine == "cpp":
         from . import _core
-
-        def ca_drive(start, stop):  # noqa: F811 -- the same numbers, compiled
-            return _core.ca_drive(x[start:stop], c["V_half"], S_CA, a_ca, simd)
 
         constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
         state = dict(q=q, w=w, k=k, rho=rho, avail=avail, history=history, ptr=0)
