@@ -4,12 +4,15 @@ The paper's recipe (spec §2.7): single-CF models (N_cf = 1) trained on windows 
 inputs and targets in CNN units (spec §2.2), mean absolute error (L1) loss, Adam with learning
 rate 1e-4. The paper does not state batch size or epoch count; the defaults here are ours. Added
 for robustness (not in the paper): validation split by sentence, ReduceLROnPlateau (x0.5 after
-``lr_patience`` epochs without validation improvement), EarlyStopping (``patience`` epochs).
+``lr_patience`` epochs without validation improvement), EarlyStopping (``patience`` epochs), and
+a new network's output bias starts at the mean training target (``--zero-output-bias`` turns
+that off).
 
 Command line::
 
     python -m connear_helpers.train {cochlea,ihc,anfh,anfm,anfl} --data DIR --out DIR \\
-        [--epochs N] [--batch-size B] [--lr 1e-4] [--resume] [--mixed-precision auto|on|off] [--small]
+        [--epochs N] [--batch-size B] [--lr 1e-4] [--resume] [--init-weights FILE]
+        [--mixed-precision auto|on|off] [--small] [--minutes M]
 
 Output folder::
 
@@ -40,6 +43,7 @@ import time
 import numpy as np
 
 from .datasets import CNN_SCALE, SI_UNIT, STAGE_SIGNALS, STAGES, DatasetError, dataset_info, load_dataset
+from .weights import WeightsError
 
 __all__ = ["train", "DEFAULT_BATCH_SIZE", "PAPER_LEARNING_RATE", "hardware_info"]
 
@@ -183,6 +187,38 @@ def _check_model(model, stage, x, y):
         )
 
 
+def _output_layer(model):
+    """The last layer (nested models included) that has a bias, or None (e.g. the cochlea)."""
+    found = None
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            found = _output_layer(layer) or found
+        elif getattr(layer, "bias", None) is not None:
+            found = layer
+    return found
+
+
+def _set_output_bias(model, data, n_batches=16, seed=0):
+    """Set the output layer's bias to the mean target of a few training batches (CNN units).
+
+    A network whose output starts near zero needs thousands of Adam steps of size ~lr just to
+    reach the targets' mean (an ANF-H rate of ~0.7 in CNN units at lr 1e-4); starting the bias
+    there removes that phase. Per output channel when the bias has one entry per channel.
+    Returns the value(s) set (list), or None when the model has no output bias.
+    """
+    layer = _output_layer(model)
+    if layer is None:
+        return None
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(data), size=min(n_batches, len(data)), replace=False)
+    y = np.concatenate([np.asarray(data[int(i)][1], dtype=np.float64).reshape(-1, data[int(i)][1].shape[-1])
+                        for i in picks])
+    shape = tuple(layer.bias.shape)
+    mean = y.mean(axis=0) if shape == (y.shape[-1],) and y.shape[-1] > 1 else np.full(shape, y.mean())
+    layer.bias.assign(np.asarray(mean, dtype="float32"))
+    return [round(float(v), 6) for v in np.ravel(mean)]
+
+
 # ---------------------------------------------------------------------------------------------
 # callbacks
 
@@ -294,7 +330,7 @@ def _resolve_tensorboard(mode, verbose):
 
 
 def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
-          lr=PAPER_LEARNING_RATE, resume=False, mixed_precision="auto", small=False,
+          lr=None, resume=False, init_weights=None, output_bias="mean", mixed_precision="auto", small=False,
           val_fraction=0.1, seed=0, patience=8, lr_patience=3, lr_factor=0.5, min_lr=1e-6,
           cf_index=None, max_sequences=None, model_name=None, model_builder=None,
           tensorboard="auto", verbose="auto", time_limit_s=None):
@@ -304,9 +340,15 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
     (:func:`connear_helpers.datasets.build_dataset`). out_dir: output folder (see module doc).
     epochs: last epoch to reach (a resumed run continues up to it). batch_size: sequences per
     step (default :data:`DEFAULT_BATCH_SIZE`; the global batch under MirroredStrategy).
-    lr: Adam learning rate (paper 1e-4). resume: continue from OUT/checkpoints/last.keras
-    (model, optimiser state and learning rate as saved; without resume an existing checkpoint
-    is an error). mixed_precision: "auto" (on with a GPU),
+    lr: Adam learning rate (default: the paper's 1e-4 for a new run, the saved rate when
+    resuming; given with resume, it replaces the saved rate). resume: continue from
+    OUT/checkpoints/last.keras (model and optimiser state as saved; without resume an existing
+    checkpoint is an error). init_weights: start a new run from these weights (a weight file
+    or set that :func:`connear_helpers.weights.load_weights` accepts, of the same
+    architecture; e.g. fine-tune official weights, or start ANF-M from ANF-H).
+    output_bias: "mean" (a new run from random weights starts the output layer's bias at the
+    mean training target, see :func:`_set_output_bias`) or None (Keras' zeros).
+    mixed_precision: "auto" (on with a GPU),
     "on" (GPU required), "off". small: smoke run (at most 2 epochs, 256/64 sequences).
     val_fraction, seed: validation split by sentence. patience / lr_patience / lr_factor / min_lr:
     EarlyStopping and ReduceLROnPlateau on the validation loss. cf_index, max_sequences: use
@@ -321,8 +363,12 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
         raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
     if int(epochs) < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs!r}")
-    if not lr > 0:
+    if lr is not None and not lr > 0:
         raise ValueError(f"the learning rate must be > 0, got {lr!r}")
+    if output_bias not in ("mean", None):
+        raise ValueError(f"output_bias must be 'mean' or None, got {output_bias!r}")
+    if init_weights is not None and resume:
+        raise ValueError("init_weights starts a new run; it cannot be combined with resume")
     if time_limit_s is not None and not time_limit_s > 0:
         raise ValueError(f"time_limit_s must be > 0 seconds, got {time_limit_s!r}")
     tensorboard = _resolve_tensorboard(tensorboard, verbose)
@@ -371,15 +417,27 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
                 state_path = ckpt / "state.json"
                 state = json.loads(state_path.read_text()) if state_path.exists() else {}
                 model = keras.models.load_model(last)
+                if lr is not None:
+                    model.optimizer.learning_rate.assign(lr)
+                lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
                 if verbose:
-                    print(f"resuming {stage} from {last} after epoch {state.get('epoch', 0)}", file=sys.stderr)
+                    print(f"resuming {stage} from {last} after epoch {state.get('epoch', 0)} "
+                          f"(learning rate {lr:g})", file=sys.stderr)
             else:
                 if resume and verbose:
                     print(f"no checkpoint in {ckpt}; starting {stage} from scratch", file=sys.stderr)
                 model = model_builder(stage) if model_builder is not None else _build_default(stage, model_name)
+                if init_weights is not None:
+                    from .weights import load_weights
+
+                    load_weights(model, init_weights)
+                    state["init_weights"] = str(init_weights)
+                lr = PAPER_LEARNING_RATE if lr is None else lr
                 _compile(model, lr)
         x0, y0 = train_ds[0]
         _check_model(model, stage, x0, y0)
+        if output_bias == "mean" and not (resume and last.exists()) and init_weights is None:
+            state["output_bias_init"] = _set_output_bias(model, train_ds, seed=seed)
         ckpt.mkdir(parents=True, exist_ok=True)
         initial_epoch = int(state.get("epoch", 0))
         state["wall_s_before"] = float(state.get("wall_s", 0.0))
@@ -449,6 +507,8 @@ def _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, p
         },
         "training": {
             "loss": "mean absolute error (CNN units)", "optimizer": "Adam", "learning_rate": lr,
+            "init_weights": state.get("init_weights"),
+            "output_bias_init_cnn_units": state.get("output_bias_init"),
             "batch_size": batch_size, "epochs_requested": epochs, "epochs_run": state.get("epoch", 0),
             "stopped_early": bool(state.get("stopped_early")), "small": bool(small),
             "stopped_at_time_limit": bool(state.get("stopped_at_time_limit")),
@@ -484,8 +544,13 @@ def _main(argv=None):
     ap.add_argument("--out", required=True, help="output folder for weights, checkpoints and logs")
     ap.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     ap.add_argument("--batch-size", type=int, default=None, help="default: cochlea 16, ihc 32, anf 8")
-    ap.add_argument("--lr", type=float, default=PAPER_LEARNING_RATE, help="Adam learning rate (paper: 1e-4)")
+    ap.add_argument("--lr", type=float, default=None,
+                    help="Adam learning rate (default: paper's 1e-4; with --resume: the saved rate)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.keras")
+    ap.add_argument("--zero-output-bias", action="store_true",
+                    help="start the output bias at zero (Keras default) instead of the mean target")
+    ap.add_argument("--init-weights", default=None,
+                    help="start from these weights (file or set of the same architecture)")
     ap.add_argument("--mixed-precision", choices=("auto", "on", "off"), default="auto")
     ap.add_argument("--small", action="store_true", help="smoke run: at most 2 epochs on 256 sequences")
     ap.add_argument("--val-fraction", type=float, default=0.1, help="share of sentences for validation")
@@ -500,13 +565,15 @@ def _main(argv=None):
     args = ap.parse_args(argv)
     try:
         facts = train(args.stage, args.data, args.out, epochs=args.epochs, batch_size=args.batch_size,
-                      lr=args.lr, resume=args.resume, mixed_precision=args.mixed_precision,
+                      lr=args.lr, resume=args.resume, init_weights=args.init_weights,
+                      output_bias=None if args.zero_output_bias else "mean",
+                      mixed_precision=args.mixed_precision,
                       small=args.small, val_fraction=args.val_fraction, seed=args.seed,
                       patience=args.patience, lr_patience=args.lr_patience, cf_index=args.cfs,
                       max_sequences=args.max_sequences, model_name=args.model,
                       tensorboard=False if args.no_tensorboard else "auto",
                       time_limit_s=None if args.minutes is None else 60 * args.minutes)
-    except (DatasetError, ValueError, FileExistsError) as exc:
+    except (DatasetError, ValueError, FileExistsError, WeightsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     t = facts["training"]

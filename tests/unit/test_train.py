@@ -126,3 +126,91 @@ def test_time_limit_stops_after_the_step_that_passes_it(data_dir, tmp_path):
     assert (out / "ihc.weights.h5").is_file() and (out / "checkpoints" / "last.keras").is_file()
     with pytest.raises(ValueError, match="time_limit_s"):
         T.train("ihc", data_dir, tmp_path / "bad", model_builder=tiny_model, time_limit_s=0, verbose=0)
+
+
+def test_resume_with_a_new_learning_rate(data_dir, tmp_path):
+    out = tmp_path / "lr"
+    T.train("ihc", data_dir, out, epochs=1, batch_size=4, model_builder=tiny_model,
+            val_fraction=0.5, verbose=0)
+    kept = T.train("ihc", data_dir, out, epochs=2, batch_size=4, model_builder=tiny_model,
+                   val_fraction=0.5, resume=True, verbose=0)
+    assert kept["training"]["learning_rate"] == pytest.approx(1e-4)     # the saved rate
+    new = T.train("ihc", data_dir, out, epochs=3, batch_size=4, model_builder=tiny_model,
+                  val_fraction=0.5, resume=True, lr=5e-4, verbose=0)
+    assert new["training"]["learning_rate"] == pytest.approx(5e-4)
+    assert new["training"]["history"]["learning_rate"][-1] == pytest.approx(5e-4)
+    assert new["training"]["history"]["learning_rate"][0] == pytest.approx(1e-4)
+
+
+def test_init_weights_start_a_new_run_from_a_weight_file(data_dir, tmp_path):
+    pytest.importorskip("connear_helpers.models")
+    import h5py
+
+    first = tmp_path / "first"
+    small = ["--small", "--epochs", "1", "--batch-size", "2", "--max-sequences", "2",
+             "--val-fraction", "0.5", "--no-tensorboard"]
+    assert T._main(["ihc", "--data", str(data_dir), "--out", str(first), *small]) == 0
+    second = tmp_path / "second"
+    # a vanishing learning rate: the new run must end where the init weights put it
+    assert T._main(["ihc", "--data", str(data_dir), "--out", str(second), "--lr", "1e-12",
+                    "--init-weights", str(first / "ihc.weights.h5"), *small]) == 0
+    facts = json.loads((second / "ihc.training.json").read_text())
+    assert facts["training"]["init_weights"].endswith("ihc.weights.h5")
+
+    def arrays(path):
+        out = []
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda n, o: out.append((n, o[()])) if isinstance(o, h5py.Dataset) else None)
+        return [(n, x) for n, x in out if n.startswith("layers/")]     # not the optimiser's
+
+    a, b = arrays(first / "ihc.weights.h5"), arrays(second / "ihc.weights.h5")
+    assert [n for n, _ in a] == [n for n, _ in b] and len(a) >= 12
+    for (_, x), (_, y) in zip(a, b):
+        np.testing.assert_allclose(y, x, atol=1e-7)
+    # fresh weights differ from them (the comparison above can fail)
+    fresh = tmp_path / "fresh"
+    assert T._main(["ihc", "--data", str(data_dir), "--out", str(fresh), "--seed", "3", *small]) == 0
+    c = arrays(fresh / "ihc.weights.h5")
+    assert any(np.abs(x - z).max() > 1e-3 for (_, x), (_, z) in zip(a, c))
+
+
+def test_init_weights_of_another_architecture_are_refused(data_dir, tmp_path, capsys):
+    pytest.importorskip("connear_helpers.models")
+    from connear_helpers.models import build_model
+
+    path = tmp_path / "anfl.weights.h5"
+    build_model("anfl", n_cf=1).save_weights(path)
+    rc = T._main(["ihc", "--data", str(data_dir), "--out", str(tmp_path / "x"), "--small",
+                  "--init-weights", str(path), "--no-tensorboard", "--val-fraction", "0.5"])
+    assert rc == 2
+    assert "ihc" in capsys.readouterr().err
+
+
+def test_output_bias_starts_at_the_mean_target():
+    rng = np.random.default_rng(1)
+    data = [(None, 0.7 + 0.1 * rng.standard_normal((4, 2048, 1)).astype("float32")) for _ in range(5)]
+    model = tiny_model("ihc")
+    got = T._set_output_bias(model, data)
+    want = np.mean([d[1].mean() for d in data])
+    assert got == [pytest.approx(want, abs=1e-5)]
+    assert float(np.asarray(model.layers[-2].bias)[0]) == pytest.approx(want, abs=1e-5)
+    # with a zero input the output is the bias: the network starts at the mean target
+    out = np.asarray(model(np.zeros((1, 2560, 1), "float32")))
+    np.testing.assert_allclose(out, want, atol=1e-5)
+    # one value per output channel when the output layer has one bias per channel
+    inp = keras.Input((None, 1))
+    multi = keras.Model(inp, keras.layers.Conv1D(3, 1)(inp))
+    data3 = [(None, np.broadcast_to(np.array([1.0, 2.0, 3.0], "float32"), (2, 8, 3)))]
+    assert T._set_output_bias(multi, data3) == [1.0, 2.0, 3.0]
+    # no bias (the CoNNear cochlea): nothing to set
+    nobias = keras.Model(inp, keras.layers.Conv1D(1, 1, use_bias=False)(inp))
+    assert T._set_output_bias(nobias, data) is None
+
+
+def test_a_new_run_records_its_output_bias(data_dir, tmp_path):
+    facts = T.train("ihc", data_dir, tmp_path / "b", epochs=1, batch_size=4, model_builder=tiny_model,
+                    val_fraction=0.5, verbose=0)
+    assert len(facts["training"]["output_bias_init_cnn_units"]) == 1
+    facts0 = T.train("ihc", data_dir, tmp_path / "z", epochs=1, batch_size=4, model_builder=tiny_model,
+                     val_fraction=0.5, output_bias=None, verbose=0)
+    assert facts0["training"]["output_bias_init_cnn_units"] is None
