@@ -187,6 +187,16 @@ def _check_model(model, stage, x, y):
         )
 
 
+def _save_model_weights(model, path):
+    """Save the model's own weights, without the optimiser's state (which Keras 3 writes into
+    ``.weights.h5`` files of compiled models and which would triple the file's size)."""
+    import keras
+
+    clone = model.__class__.from_config(model.get_config())   # not compiled (clone_model is)
+    clone.set_weights(model.get_weights())
+    clone.save_weights(path)
+
+
 def _output_layer(model):
     """The last layer (nested models included) that has a bias, or None (e.g. the cochlea)."""
     found = None
@@ -460,7 +470,7 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
             model.load_weights(best)
         weights = out / f"{stage}.weights.h5"
         tmp = out / f".{stage}.tmp.weights.h5"
-        model.save_weights(tmp)
+        _save_model_weights(model, tmp)
         os.replace(tmp, weights)
         facts = _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, policy,
                        strategy, batch_size, lr, epochs, small, val_fraction, seed, patience,

@@ -89,6 +89,11 @@ def test_cli_small_run_with_the_connear_ihc_model(data_dir, tmp_path):
     assert rc == 0
     facts = json.loads((out / "ihc.training.json").read_text())
     assert facts["model"]["n_params"] == 1_317_505 and facts["training"]["small"] is True
+    import h5py
+
+    with h5py.File(out / "ihc.weights.h5", "r") as f:   # model weights only, no optimiser state
+        assert "optimizer" not in f and "layers" in f
+    assert (out / "ihc.weights.h5").stat().st_size < 1.1 * 4 * 1_317_505
     # the 1-CF weights fit the 201-CF model
     weights = pytest.importorskip("connear_helpers.weights")
     m = models.build_model("ihc")
