@@ -108,6 +108,11 @@ def _info(family, left, right, multiple, fixed_length, window, params, n_arrays,
 MODEL_INFO = {
     "cochlea": _info("cochlea", 256, 256, 16, None, 8192, 11_689_984, 8,
                      "tanh", 945, "connear/cochlea.h5"),
+    # this project's own, smaller cochlea (not the paper's): the same graph with 64 instead of
+    # 128 filters per layer (same kernels, receptive field and contexts), 3.2x fewer
+    # parameters; it exists so that a trained cochlea fits the repository's weight budget
+    "cochlea_small": _info("cochlea", 256, 256, 16, None, 8192, 3_747_840, 8,
+                           "tanh", 945, None),
     "ihc": _info("ihc", 256, 256, 8, None, 32256, 1_317_505, 12,
                  "tanh/sigmoid", 105, "connear/ihc.h5"),
     "anfh": _info("anf", 7936, 256, 16384, None, 8192, 1_250_177, 83,
@@ -125,6 +130,9 @@ MODEL_INFO = {
     "zilany2014_anfl": _info("anf", 7936, 256, 16384, 16384, 8192, 1_250_177, 83,
                              "prelu", 114_681, "Zilany2014/anfl.h5"),
 }
+
+#: Filters per hidden layer of the cochlea architectures.
+COCHLEA_FILTERS = {"cochlea": 128, "cochlea_small": 64}
 
 #: Valid model names for :func:`build_model`.
 MODEL_NAMES = tuple(MODEL_INFO)
@@ -219,29 +227,29 @@ class _ReuseLayers:
 # Graph builders (spec §1.3-§1.5); each returns (inner_input, uncropped, names)
 # ---------------------------------------------------------------------------
 
-def _cochlea_graph(make, fixed_length):
+def _cochlea_graph(make, fixed_length, filters=128):
     x_in = keras.Input(batch_shape=(None, fixed_length, 1), name="input_1")
     enc = []
     x = x_in
     for i in range(1, 5):
-        c = make(L.Conv1D, f"conv1d_{i}", filters=128, kernel_size=64, strides=2,
+        c = make(L.Conv1D, f"conv1d_{i}", filters=filters, kernel_size=64, strides=2,
                  padding="same", use_bias=False)(x)
         enc.append(c)
         x = make(L.Activation, f"activation_{i}", activation="tanh")(c)
-    x = make(L.Reshape, "reshape_1", target_shape=(-1, 1, 128))(x)
+    x = make(L.Reshape, "reshape_1", target_shape=(-1, 1, filters))(x)
     reshape_idx = 2
     for j in range(1, 5):
         last = j == 4
         x = make(L.Conv2DTranspose, f"conv2d_transpose_{j}",
-                 filters=201 if last else 128, kernel_size=(64, 1), strides=(2, 1),
+                 filters=201 if last else filters, kernel_size=(64, 1), strides=(2, 1),
                  padding="same", use_bias=False)(x)
         if last:
             x = make(L.Reshape, "g_output", target_shape=(-1, 201))(x)
             break
-        x = make(L.Reshape, f"reshape_{reshape_idx}", target_shape=(-1, 128))(x)
+        x = make(L.Reshape, f"reshape_{reshape_idx}", target_shape=(-1, filters))(x)
         x = make(L.Activation, f"activation_{4 + j}", activation="tanh")(x)
         x = make(L.Concatenate, f"concatenate_{j}", axis=-1)([x, enc[3 - j]])
-        x = make(L.Reshape, f"reshape_{reshape_idx + 1}", target_shape=(-1, 1, 256))(x)
+        x = make(L.Reshape, f"reshape_{reshape_idx + 1}", target_shape=(-1, 1, 2 * filters))(x)
         reshape_idx += 2
     names = dict(outer="model_2", inner="model_1", outer_input="audio_input",
                  input="input_1", reshape_out="g_output", crop="cropping1d_1")
@@ -310,7 +318,7 @@ def _graph(name, make, n_cf):
     info = MODEL_INFO[name]
     fixed = info["fixed_length"]
     if info["family"] == "cochlea":
-        return _cochlea_graph(make, fixed)
+        return _cochlea_graph(make, fixed, filters=COCHLEA_FILTERS[name])
     if info["family"] == "ihc":
         return _ihc_graph(make, n_cf, fixed, dierich=name.startswith("dierich"))
     return _anf_graph(make, n_cf, fixed, prelu=info["nonlinearity"] == "prelu")

@@ -7,7 +7,7 @@ This is the whole method of the paper in one call: reference simulations of a sp
 
     python -m connear_helpers.train_all --out DIR --n-sentences 150 \\
         [--stages cochlea ihc anfh anfm anfl] [--corpus tts|WAV_FOLDER] [--workers 16] \\
-        [--train-minutes 5] [--parallel] [--epochs 50] [--cfs all|N]
+        [--train-minutes 5] [--parallel] [--epochs 50] [--cfs all|N] [--cochlea-model cochlea_small]
 
     DIR/data/                 the dataset (resumable: a second call reuses finished shards)
     DIR/train/<stage>/        each stage's training run (checkpoints, history, facts)
@@ -101,7 +101,7 @@ def _gpu_share_env(n_processes):
 
 def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, cf_index=None,
               epochs=50, train_minutes=None, parallel=False, small=False, seed=0, reference="verhulst2018",
-              scheduler=None, train_options=None, progress=True):
+              scheduler=None, train_options=None, cochlea_model="cochlea", progress=True):
     """Dataset, training and weight folder in one call; returns the weight manifest (dict).
 
     out_dir: work folder (see the module doc). n_sentences: recordings of the corpus to simulate.
@@ -113,6 +113,8 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
     :func:`connear_helpers.datasets.build_dataset`. train_options: more keyword arguments for
     :func:`connear_helpers.train.train`; with parallel, only those with a command-line option of
     ``python -m connear_helpers.train`` (e.g. batch_size, max_sequences, no_tensorboard=True).
+    cochlea_model: the cochlea architecture to train, "cochlea" (the paper's, 11.7 M
+    parameters) or "cochlea_small" (this project's, 3.7 M; see connear_helpers.models).
     """
     from . import datasets, train
 
@@ -120,6 +122,8 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
     unknown = [s for s in stages if s not in STAGES]
     if unknown or not stages:
         raise ValueError(f"stages must be a non-empty list of {STAGES}, got {stages!r}")
+    if cochlea_model not in ("cochlea", "cochlea_small"):
+        raise ValueError(f"cochlea_model must be 'cochlea' or 'cochlea_small', got {cochlea_model!r}")
     out = pathlib.Path(out_dir).expanduser().resolve()
     data_dir, runs_dir = out / "data", out / "train"
     t0 = time.time()
@@ -140,6 +144,8 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
                 cmd += ["--minutes", str(train_minutes)]
             if small:
                 cmd.append("--small")
+            if s == "cochlea" and cochlea_model != "cochlea":
+                cmd += ["--model", cochlea_model]
             if run_dirs[s].joinpath("checkpoints", "last.keras").exists():
                 cmd.append("--resume")
             for k, v in opts.items():  # keyword arguments of train() that have a command-line option
@@ -163,11 +169,14 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
             resume = run_dirs[s].joinpath("checkpoints", "last.keras").exists()
             train.train(s, data_dir, run_dirs[s], epochs=epochs, small=small, seed=seed, resume=resume,
                         time_limit_s=None if train_minutes is None else 60 * train_minutes,
-                        verbose="auto" if progress else 0, **opts)
+                        verbose="auto" if progress else 0,
+                        **({"model_name": cochlea_model} if s == "cochlea" and cochlea_model != "cochlea" else {}),
+                        **opts)
     command = "python -m connear_helpers.train_all " + " ".join(
         [f"--n-sentences {n_sentences}", "--stages " + " ".join(stages), f"--corpus {corpus}",
          f"--epochs {epochs}"] + ([f"--train-minutes {train_minutes}"] if train_minutes else [])
-        + (["--parallel"] if parallel else []) + (["--small"] if small else []))
+        + (["--parallel"] if parallel else []) + (["--small"] if small else [])
+        + ([f"--cochlea-model {cochlea_model}"] if "cochlea" in stages and cochlea_model != "cochlea" else []))
     manifest = write_weight_set(run_dirs, out / "weights", command=command)
     manifest["dataset_seconds"] = round(t_data, 1)
     manifest["total_seconds"] = round(time.time() - t0, 1)
@@ -190,6 +199,8 @@ def _main(argv=None):
     ap.add_argument("--parallel", action="store_true", help="train the stages at once (one process each)")
     ap.add_argument("--small", action="store_true", help="smoke run: 2 epochs on few sequences")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cochlea-model", choices=("cochlea", "cochlea_small"), default="cochlea",
+                    help="cochlea architecture: the paper's (11.7 M parameters) or this project's smaller one (3.7 M)")
     args = ap.parse_args(argv)
     cfs = args.cfs
     if cfs is not None and cfs != "all":
@@ -198,7 +209,7 @@ def _main(argv=None):
         manifest = train_all(args.out, args.n_sentences, stages=args.stages, corpus=args.corpus,
                              workers=args.workers, scheduler=args.scheduler, cf_index=cfs, epochs=args.epochs,
                              train_minutes=args.train_minutes, parallel=args.parallel, small=args.small,
-                             seed=args.seed)
+                             seed=args.seed, cochlea_model=args.cochlea_model)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -110,7 +110,7 @@ OFFICIAL_FILES = {
 }
 
 #: Entries downloaded by default (the hearing-impaired cochleae only on request).
-DEFAULT_OFFICIAL = MODEL_NAMES
+DEFAULT_OFFICIAL = tuple(n for n in MODEL_NAMES if MODEL_INFO[n]["official_file"])
 
 #: URL of one official file; ``{repo}``, ``{commit}`` and ``{path}`` are filled in.
 #: ``$CONNEAR_LAB_OFFICIAL_URL`` (same placeholders) overrides it, e.g. for a mirror.
@@ -391,7 +391,7 @@ def _signature_guess(shapes):
     seen = {}
     for name in MODEL_NAMES:
         info = MODEL_INFO[name]
-        key = (info["family"], info["nonlinearity"])
+        key = (info["family"], info["nonlinearity"], info["params"])
         if key not in seen:
             seen[key] = [s for _, _, s in expected_weight_layout(build_model(name, n_cf=1))]
         if seen[key] == shapes:
@@ -484,9 +484,35 @@ def _raise_mismatch(model_name, entry, path, layout, arrays, n_file):
 
 def load_model(name, weights="connear-lab", n_cf=201, cropped=True):
     """Build model ``name`` (see :func:`connear_helpers.models.build_model`) and load
-    ``weights`` (``"connear-lab"``, ``"official"`` or a file path) into it."""
+    ``weights`` (``"connear-lab"``, ``"official"`` or a file path) into it.
+
+    For the ``"connear-lab"`` set the architecture its manifest names for ``name`` is built
+    (e.g. ``"cochlea_small"`` for the ``"cochlea"`` entry)."""
+    if isinstance(weights, str) and weights == "connear-lab":
+        arch = connear_lab_architecture(name)
+        if arch != name:
+            return load_weights(build_model(arch, n_cf=n_cf, cropped=cropped), weights, name=name)
     model = build_model(name, n_cf=n_cf, cropped=cropped)
     return load_weights(model, weights)
+
+
+def connear_lab_architecture(name):
+    """The :func:`~connear_helpers.models.build_model` name of the ``"connear-lab"`` entry
+    ``name`` (its manifest's ``architecture``; ``name`` itself when the set or the field is
+    missing). Raises :class:`WeightsMismatchError` for an unknown or foreign architecture."""
+    manifest = connear_lab_dir() / _MANIFEST
+    try:
+        entry = json.loads(manifest.read_text())["models"][name]
+        arch = entry.get("architecture") or name
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return name
+    if arch not in MODEL_INFO or (name in MODEL_INFO and
+                                  MODEL_INFO[arch]["family"] != MODEL_INFO[name]["family"]):
+        raise WeightsMismatchError(
+            f"{manifest} gives the {name!r} weights the architecture {arch!r}, which is not a "
+            f"{MODEL_INFO.get(name, {}).get('family', name)} model of connear_helpers.models; "
+            "fix the manifest")
+    return arch
 
 
 # ---------------------------------------------------------------------------

@@ -24,8 +24,11 @@ SPEC_PARAMS = {
     "zilany2014_anfh": 1_250_177,
     "zilany2014_anfm": 1_250_177,
     "zilany2014_anfl": 1_250_177,
+    # this project's smaller cochlea (64 filters, kernel 64), counted by hand: encoder
+    # 64*1*64 + 3*64*64*64, decoder 64*64*64 + 2*64*128*64, output 64*128*201
+    "cochlea_small": 3_747_840,
 }
-SPEC_ARRAYS = {"cochlea": 8, "ihc": 12, "anfh": 83, "anfm": 83, "anfl": 56,
+SPEC_ARRAYS = {"cochlea": 8, "cochlea_small": 8, "ihc": 12, "anfh": 83, "anfm": 83, "anfl": 56,
                "dierich2020_ihc": 12, "zilany2014_anfh": 83, "zilany2014_anfm": 83,
                "zilany2014_anfl": 83}
 
@@ -354,3 +357,13 @@ def test_no_lambda_layers_anywhere():
             assert type(lay).__name__ in {"InputLayer", "Conv1D", "Conv2D", "Conv2DTranspose",
                                           "Activation", "PReLU", "Concatenate", "Reshape",
                                           "Cropping1D"}
+
+
+def test_small_cochlea_is_the_official_graph_with_half_the_filters():
+    big, small = get("cochlea"), get("cochlea_small")
+    assert inner_layers(big) == inner_layers(small)          # same layers, same names
+    shapes = [tuple(w.shape) for w in small.weights]
+    assert shapes[0] == (64, 1, 64) and shapes[-1] == (64, 1, 201, 128)
+    x = np.random.default_rng(0).standard_normal((1, 1024, 1)).astype("float32")
+    assert small(x).shape == big(x).shape == (1, 1024 - 512, 201)
+    assert M.MODEL_INFO["cochlea_small"]["official_file"] is None

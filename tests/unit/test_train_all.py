@@ -53,16 +53,22 @@ def test_parallel_run_trains_the_real_models_in_their_own_processes(wav_corpus, 
                             epochs=1, small=True, parallel=True, scheduler="synchronous",
                             reference=fake_reference, train_minutes=5,
                             train_options={"batch_size": 2, "max_sequences": 2, "val_fraction": 0.5,
-                                           "no_tensorboard": True}, progress=False)
+                                           "no_tensorboard": True}, cochlea_model="cochlea_small",
+                            progress=False)
     assert manifest["models"].keys() == {"cochlea", "ihc"}
     assert manifest["models"]["ihc"]["architecture"] == "ihc"
-    assert manifest["models"]["cochlea"]["model"]["n_params"] == 11_689_984
+    assert manifest["models"]["cochlea"]["architecture"] == "cochlea_small"
+    assert manifest["models"]["cochlea"]["model"]["n_params"] == 3_747_840
+    assert "--cochlea-model cochlea_small" in manifest["command"]
     found = figures.weights_from_directory(out / "weights")
     assert set(found) == {"cochlea", "ihc"}
     from connear_helpers import models, weights
     weights.load_weights(models.build_model("ihc"), found["ihc"])
+    assert models.model_name_of(found["cochlea"]) == "cochlea_small"   # built from the manifest
 
 
 def test_unknown_stage_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="stages"):
         TA.train_all(tmp_path, 1, stages=["ihc", "ohc"])
+    with pytest.raises(ValueError, match="cochlea_model"):
+        TA.train_all(tmp_path, 1, stages=["cochlea"], cochlea_model="cochlea_tiny")

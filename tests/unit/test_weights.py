@@ -241,7 +241,12 @@ def test_official_entry_for_other_architecture_is_refused():
 
 
 def test_registry_matches_appendix_w():
-    assert set(M.MODEL_NAMES) <= set(W.OFFICIAL_FILES)
+    official = {n for n in M.MODEL_NAMES if M.MODEL_INFO[n]["official_file"]}
+    assert official <= set(W.OFFICIAL_FILES) and "cochlea_small" not in W.OFFICIAL_FILES
+    assert set(M.MODEL_NAMES) - official == {"cochlea_small"}
+    assert set(W.DEFAULT_OFFICIAL) == official
+    layout = [s for _, _, s in M.expected_weight_layout(M.build_model("cochlea_small"))]
+    assert W._signature_guess(layout) == ["cochlea_small"]
     repo, commit, path, blob, arch = W.OFFICIAL_FILES["anfl"]
     assert (repo, commit, path, blob, arch) == (
         "CoNNear_IHC-ANF", "4c98a11d606b82fd079ac9009c48a89ac5dc289f", "connear/anfl.h5",
@@ -372,3 +377,24 @@ def test_command_line_download_reports_errors(server, tmp_path, monkeypatch, cap
     monkeypatch.setenv("CONNEAR_LAB_CACHE", str(tmp_path))
     assert W._main(["where"]) == 0
     assert "missing" in capsys.readouterr().out
+
+
+def test_connear_lab_cochlea_of_the_small_architecture(tmp_path, monkeypatch):
+    """The manifest's architecture decides which graph load_model builds for the set."""
+    src = randomized("cochlea_small", seed=11)
+    src.save_weights(str(tmp_path / "cochlea.weights.h5"))
+    digest = hashlib.sha256((tmp_path / "cochlea.weights.h5").read_bytes()).hexdigest()
+    entry = {"file": "cochlea.weights.h5", "sha256": digest, "architecture": "cochlea_small"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"cochlea": entry}}))
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
+    model = W.load_model("cochlea", "connear-lab")
+    assert M.model_name_of(model) == "cochlea_small" and same_weights(src, model)
+    # without the architecture field the official graph is built, and the file does not fit it
+    del entry["architecture"]
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"cochlea": entry}}))
+    with pytest.raises(W.WeightsMismatchError):
+        W.load_model("cochlea", "connear-lab")
+    entry["architecture"] = "ihc"
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"cochlea": entry}}))
+    with pytest.raises(W.WeightsMismatchError, match="fix the manifest"):
+        W.load_model("cochlea", "connear-lab")
