@@ -51,6 +51,27 @@ def test_quick_evaluation_table_shape_and_values(result):
     assert len(bar["items"]) == 3 and bar["passed"] is False  # random weights do not pass
 
 
+def test_a_subset_of_models_is_judged_alone_and_never_passes(result):
+    keras = pytest.importorskip("keras")
+    from connear_helpers import models
+
+    keras.utils.set_random_seed(7)
+    models.build_model("ihc", n_cf=1)                    # as the fixture: the same anfh weights
+    m = {"anfh": models.build_model("anfh", n_cf=1)}     # no IHC, no other fibre: they are not loaded
+    part = E.evaluate(m, quick=True, models=("anfh",))
+    assert "ihc_excitation" not in part and part["models"] == ("anfh",)
+    assert part["anf_firing_rate"]["columns"] == ["HSR-tone-1kHz", "HSR-tone-4kHz", "HSR-SAM-1kHz", "HSR-SAM-4kHz"]
+    assert set(part["anf_rate_level"]["rmse"]) == {"HSR"}
+    # the same random weights (same seed) give the full run's HSR numbers
+    for metric in ("anf_rate_level", "anf_synchrony_level"):
+        np.testing.assert_allclose(part[metric]["rmse"]["HSR"], result[metric]["rmse"]["HSR"], rtol=1e-5)
+    assert {r["fibre"] for r in part["rows"]} == {"HSR"}
+    assert part["bar"]["missing"] == ["ihc", "anfm", "anfl"] and part["bar"]["passed"] is False
+    assert "not judged: ihc, anfm, anfl" in E.format_result(part)
+    with pytest.raises(ValueError, match="models"):
+        E.evaluate(m, quick=True, models=("anfx",))
+
+
 def test_csv_json_and_printout(result, tmp_path):
     path = E.write_csv(result, tmp_path / "eval.csv")
     with open(path) as fh:
