@@ -43,7 +43,6 @@ import time
 import numpy as np
 
 from .datasets import CNN_SCALE, SI_UNIT, STAGE_SIGNALS, STAGES, DatasetError, dataset_info, load_dataset
-from .weights import WeightsError
 
 __all__ = ["train", "DEFAULT_BATCH_SIZE", "PAPER_LEARNING_RATE", "hardware_info"]
 
@@ -190,8 +189,6 @@ def _check_model(model, stage, x, y):
 def _save_model_weights(model, path):
     """Save the model's own weights, without the optimiser's state (which Keras 3 writes into
     ``.weights.h5`` files of compiled models and which would triple the file's size)."""
-    import keras
-
     clone = model.__class__.from_config(model.get_config())   # not compiled (clone_model is)
     clone.set_weights(model.get_weights())
     clone.save_weights(path)
@@ -211,9 +208,10 @@ def _output_layer(model):
 def _set_output_bias(model, data, n_batches=16, seed=0):
     """Set the output layer's bias to the mean target of a few training batches (CNN units).
 
-    A network whose output starts near zero needs thousands of Adam steps of size ~lr just to
-    reach the targets' mean (an ANF-H rate of ~0.7 in CNN units at lr 1e-4); starting the bias
-    there removes that phase. Per output channel when the bias has one entry per channel.
+    A network's output starts near zero, and Adam moves a bias by about the learning rate per
+    step, so at lr 1e-4 the bias alone would need ~10,000 steps to reach an ANF-H mean target of
+    ~1 (100 spikes/s); starting it there removes that drift. Per output channel when the bias
+    has one entry per channel.
     Returns the value(s) set (list), or None when the model has no output bias.
     """
     layer = _output_layer(model)
@@ -573,6 +571,8 @@ def _main(argv=None):
     ap.add_argument("--no-tensorboard", action="store_true")
     ap.add_argument("--minutes", type=float, default=None, help="stop training after this wall-clock time")
     args = ap.parse_args(argv)
+    from .weights import WeightsError
+
     try:
         facts = train(args.stage, args.data, args.out, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, resume=args.resume, init_weights=args.init_weights,
