@@ -3,7 +3,12 @@
 Input is the decimated IHC potential (see ``ihc.decimate_ihc``) at fs_an = fs/5; one call gives
 the firing rate of one fibre of one spontaneous-rate class in every channel.
 """
+import math
+
 import numpy as np
+
+from . import _libm
+from ._compiled import core as compiled_core
 
 R1 = 220.0  # reserve-pool maximal replenishment [vesicles/s] (paper Table 1: 300; code: 220)
 A_Q = 700.0  # RRP replenishment rate [1/s]
@@ -45,7 +50,7 @@ def fibre_constants(fibre, fs_an=20000.0):
     r = R1 / L_RESERVE
     l_ss = L_RESERVE - sp / r
     m_ss = M_RRP * (l_ss / L_RESERVE - sp / A_Q)
-    v_half = S_CA * np.log((psr - sp) / sp) + V_REST
+    v_half = S_CA * math.log((psr - sp) / sp) + V_REST
     return {
         "sp": sp,
         "psr": psr,
@@ -55,9 +60,9 @@ def fibre_constants(fibre, fs_an=20000.0):
         "M_ss": m_ss,
         "pp": psr / m_ss,
         "V_half": v_half,
-        "k0": np.sqrt(1.0 / (1.0 + np.exp(-(V_REST - v_half) / S_CA))),
-        "alpha_ca": np.exp(-dt / TAU_CA),
-        "alpha_ref": np.exp(-dt / TAU_REF),
+        "k0": math.sqrt(1.0 / (1.0 + math.exp(-(V_REST - v_half) / S_CA))),
+        "alpha_ca": math.exp(-dt / TAU_CA),
+        "alpha_ref": math.exp(-dt / TAU_REF),
         "n_ref": int(round(TAU_REF * fs_an)),
     }
 
@@ -112,16 +117,14 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp", simd=True):
     def ca_drive(start, stop):
         # Ca activation input (square-root domain) has no memory: a block of samples at once
         if engine == "cpp":  # the same numbers, compiled
-            from . import _core
-
+            _core = compiled_core()
             return _core.ca_drive(x[start:stop], c["V_half"], S_CA, a_ca, simd)
-        k_in = np.sqrt(1.0 / (1.0 + np.exp(-(x[start:stop] - c["V_half"]) / S_CA)))
+        k_in = np.sqrt(1.0 / (1.0 + _libm.exp(-(x[start:stop] - c["V_half"]) / S_CA)))
         k_in *= 1.0 - a_ca
         return k_in
 
     if engine == "cpp":
-        from . import _core
-
+        _core = compiled_core()
         constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
         state = dict(q=q, w=w, k=k, rho=rho, avail=avail, history=history, ptr=0)
         out = np.empty((n_m, n_c))

@@ -27,6 +27,8 @@ import dataclasses
 
 import numpy as np
 
+from . import _libm
+from ._compiled import core as compiled_core
 from .poles import BM_LENGTH, GREENWOOD_A, GREENWOOD_ALPHA, GREENWOOD_B, N_NODES, N_SECTIONS, section_cf
 
 # Mechanical constants (spec §4.1)
@@ -57,8 +59,8 @@ def _knee_velocities():
     v2 = 26.490e-11 / 3 / np.sqrt(2)
     k1db = 20.0 + 20.0
     k1l = 10 ** (k1db / 20)
-    vst1 = 20 * np.log10(v1) + k1db
-    vst2 = 20 * np.log10(v2) + k1db
+    vst1 = 20 * _libm.log10(v1) + k1db
+    vst2 = 20 * _libm.log10(v2) + k1db
     k2db = (vst1 - vst2) / (1 - COMPRESSION_SLOPE)
     return k1l * v1, v2 * 10 ** (k2db / 20) * k1l
 
@@ -145,7 +147,7 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
     knee_2 = np.full(N_NODES, VELOCITY_KNEE_2)
     start_pole = poles.copy()
     if irregularities:
-        rn = 10 ** (r / 20 / KNEE_VAR)
+        rn = _libm.power(10.0, r / 20 / KNEE_VAR)
         knee_1 = VELOCITY_KNEE_1 * rn
         knee_2 = VELOCITY_KNEE_2 * rn
         start_pole = (1 + IRREGULARITY_SIZE * r / 2) * poles
@@ -153,10 +155,10 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
     # per-node hyperbola of the pole nonlinearity (spec §4.7.2)
     passive_pole = np.full(N_NODES, PASSIVE_POLE)
     ratio = knee_2 / knee_1
-    theta0 = np.arctan((passive_pole - start_pole) * POLE_FACTOR / (ratio - 1))
+    theta0 = _libm.arctan((passive_pole - start_pole) * POLE_FACTOR / (ratio - 1))
     theta = theta0 / 2
     s_foc = start_pole * POLE_FACTOR / ratio
-    s_e = np.cos((np.pi - theta0) * 0.5)
+    s_e = _libm.cos((np.pi - theta0) * 0.5)
     return TLParameters(
         fs=float(fs),
         dt=dt,
@@ -175,11 +177,11 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
         ring_length=ring_length,
         start_pole=start_pole,
         knee_1=knee_1,
-        kappa=np.cos(theta) / np.cos(2 * theta),
+        kappa=_libm.cos(theta) / _libm.cos(2 * theta),
         hyp_a=s_foc * np.sqrt(1 - s_e**2),
         hyp_b=s_foc * s_e,
-        cos_theta=np.cos(theta),
-        sin_theta=np.sin(theta),
+        cos_theta=_libm.cos(theta),
+        sin_theta=_libm.sin(theta),
         passive_pole=passive_pole,
         nonlinear=bool(nonlinear),
     )
@@ -205,7 +207,7 @@ def zweig_parameters(pole):
     a = (pole + np.sqrt(pole**2 + SHERA_C * (1 - pole**2))) / SHERA_C
     d = 2 * (pole - a)
     mu = 1 / ((2 * np.pi) * a)
-    rho = ((2 * a) * np.sqrt(1 - (d / 2) ** 2)) * np.exp(-pole / a)
+    rho = ((2 * a) * np.sqrt(1 - (d / 2) ** 2)) * _libm.exp(-pole / a)
     return d, mu, rho
 
 
@@ -438,8 +440,7 @@ def solve_cpp(stimulus, p, store_nodes, integrator="scipy117", progress=None, si
     called every 5000 samples when given. ``simd=False`` runs the portable loops instead of
     the AVX2 ones (the same numbers; for tests); ``store_y=False`` returns None for y.
     """
-    from . import _core
-
+    _core = compiled_core()
     if integrator not in INTEGRATOR_MODES:
         raise ValueError(f"integrator must be one of {INTEGRATOR_MODES}, got {integrator!r}")
     s = np.ascontiguousarray(stimulus, dtype=np.float64)

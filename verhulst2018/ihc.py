@@ -3,8 +3,13 @@
 The IHC runs at the cochlea's sample rate; the decimation to the ANF rate lives here too because
 its start-up fix uses the IHC's first sample and its output is simply "the IHC potential at fs/5".
 """
+import math
+
 import numpy as np
 from scipy.signal import firwin, upfirdn
+
+from . import _libm
+from ._compiled import core as compiled_core
 
 # Cilia displacement per BM velocity, u = 0.118 s * v (the "magic constant" of the original).
 CILIA_GAIN_S = 0.118
@@ -37,19 +42,19 @@ def met_open_probability(u):
     u = np.asarray(u, dtype=np.float64)
     d = X0 - u
     with np.errstate(over="ignore"):  # exp -> inf for u < -34 um gives 0, which is the right limit
-        return 1.0 / (1.0 + np.exp(d / S0) * (1.0 + np.exp(d / S1)))
+        return 1.0 / (1.0 + _libm.exp(d / S0) * (1.0 + _libm.exp(d / S1)))
 
 
 def k_activation(v):
     """Steady-state K+ activation for membrane potential v [V]; same shape."""
     v = np.asarray(v, dtype=np.float64)
-    return 1.0 / (1.0 + np.exp(-(v - V_K) / S_K))
+    return 1.0 / (1.0 + _libm.exp(-(v - V_K) / S_K))
 
 
 def ihc_rates(fs):
     """Per-step decay factors (alpha_MET, alpha_Kf, alpha_Ks) at fs [Hz]."""
     dt = 1.0 / fs
-    return np.exp(-dt / TAU_MET), np.exp(-dt / TAU_KF), np.exp(-dt / TAU_KS)
+    return math.exp(-dt / TAU_MET), math.exp(-dt / TAU_KF), math.exp(-dt / TAU_KS)
 
 
 def _check_fs(fs):
@@ -79,7 +84,7 @@ class _Cell:
         np.subtract(v, V_K, out=mk)
         np.negative(mk, out=mk)
         np.divide(mk, S_K, out=mk)
-        np.exp(mk, out=mk)
+        mk[:] = _libm.exp(mk)
         np.add(mk, 1.0, out=mk)
         np.divide(1.0, mk, out=mk)
         # m_f, m_s <- (1 - alpha) * mk + alpha * m
@@ -131,8 +136,7 @@ def ihc_potential(v, fs, engine="cpp", simd=True, overwrite_input=False):
     n_t, n_c = v.shape
     n_warmup = int(fs * WARMUP_S)
     if engine == "cpp":
-        from . import _core
-
+        _core = compiled_core()
         cell = _Cell(fs, n_c)
         constants = dict(gain=CILIA_GAIN_S, x0=X0, s0=S0, s1=S1, a_met=cell.a_met, a_f=cell.a_f, a_s=cell.a_s,
                          g_met=G_MET, ep=EP, g_k=G_K, v_k=V_K, s_k=S_K, e_kf=E_KF, e_ks=E_KS, c_m=C_M, dt=cell.dt)

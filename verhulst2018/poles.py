@@ -6,6 +6,8 @@ A larger pole means broader tuning and less cochlear gain (outer-hair-cell loss)
 """
 import numpy as np
 
+from . import _libm
+
 N_SECTIONS = 1000
 N_NODES = N_SECTIONS + 1
 COCHLEA_LENGTH = 0.035  # [m]
@@ -36,12 +38,12 @@ def node_position():
 
 def section_cf():
     """Greenwood resonance frequency of the 1001 nodes [Hz], (1001,): 20541.4 (node 0) ... 23.68 Hz."""
-    return GREENWOOD_A * 10.0 ** ((-GREENWOOD_ALPHA) * node_position()) - GREENWOOD_B
+    return GREENWOOD_A * _libm.power(10.0, (-GREENWOOD_ALPHA) * node_position()) - GREENWOOD_B
 
 
 def normal_hearing_poles():
     """Normal-hearing starting poles, (1001,): max(0.037, C * cf**-D) (fit to StartingPoles.dat, 4.6e-5)."""
-    return np.maximum(NH_POLE_FLOOR, NH_POLE_C * section_cf() ** (-NH_POLE_D))
+    return np.maximum(NH_POLE_FLOOR, NH_POLE_C * _libm.power(section_cf(), -NH_POLE_D))
 
 
 def validate_poles(poles):
@@ -126,14 +128,14 @@ def poles_from_audiogram(frequencies_hz, thresholds_db_hl):
     """
     hl = np.clip(hearing_loss_per_section(frequencies_hz, thresholds_db_hl), 0.0, None)
     p_nh = normal_hearing_poles()[1:]
-    ln_r30 = np.log(FALLBACK_RATIO[-1])
+    ln_r30 = _libm.log(FALLBACK_RATIO[-1])
     # Per section, the ratio that reaches the cap at 35 dB (never below the 30-dB ratio).
-    ln_r35 = np.maximum(np.log(POLE_MAX / p_nh), ln_r30)
-    ln_r = np.interp(np.minimum(hl, 30.0), FALLBACK_HL_DB, np.log(FALLBACK_RATIO))
+    ln_r35 = np.maximum(_libm.log(POLE_MAX / p_nh), ln_r30)
+    ln_r = np.interp(np.minimum(hl, 30.0), FALLBACK_HL_DB, _libm.log(FALLBACK_RATIO))
     high = hl > 30.0
     frac = np.clip((hl[high] - 30.0) / (FALLBACK_SATURATION_HL_DB - 30.0), 0.0, 1.0)
     ln_r[high] = ln_r30 + frac * (ln_r35[high] - ln_r30)
-    p = p_nh * np.exp(ln_r)
+    p = p_nh * _libm.exp(ln_r)
     # Round up to the grid; the 1e-9 guard keeps exact grid values (e.g. the 0.037 floor) in place.
     p = np.ceil(p / POLE_GRID_STEP - 1e-9) / round(1.0 / POLE_GRID_STEP)
     p = np.minimum(p, POLE_MAX)

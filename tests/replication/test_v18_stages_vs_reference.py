@@ -26,8 +26,11 @@ def vihc(case):
     return ihc_potential(case["v"].astype(np.float64), float(case["fs"]))
 
 
-def test_cf_vector(case):
-    np.testing.assert_array_equal(section_cf()[case["section_index"]], case["cf"])
+def test_cf_vector(case, reference_arithmetic):
+    # a few units in the last place anywhere (C pow differs by at most that between libraries)
+    np.testing.assert_allclose(section_cf()[case["section_index"]], case["cf"], rtol=1e-15, atol=0)
+    if reference_arithmetic:  # glibc's pow: the original's very numbers
+        np.testing.assert_array_equal(section_cf()[case["section_index"]], case["cf"])
 
 
 def test_ihc_from_reference_velocity(case, vihc):

@@ -288,7 +288,8 @@ def test_201cf_channel_equals_1cf_with_shared_weights_ihc():
     x = np.random.default_rng(2).normal(size=(1, 520, 201)).astype("f4")
     y201 = m201.predict_on_batch(x)
     y1 = m1.predict_on_batch(np.transpose(x, (2, 1, 0)))  # (201, T, 1)
-    np.testing.assert_allclose(y201[0], y1[:, :, 0].T, rtol=0, atol=2e-6)
+    # equal up to float32 summation order (oneDNN picks kernels by tensor shape and CPU)
+    np.testing.assert_allclose(y201[0], y1[:, :, 0].T, rtol=0, atol=1e-5 * np.abs(y1).max())
 
 
 def test_201cf_graph_channels_equal_1cf_anf():

@@ -1,4 +1,6 @@
 """simulate(): channels, shapes, stored outputs, batches and the errors a user sees."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,14 @@ def test_batch_in_an_unguarded_script_says_how_to_fix_it(tmp_path):
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert run.returncode != 0
     assert 'if __name__ == "__main__":' in run.stderr and "n_jobs=1" in run.stderr
+
+
+def test_missing_compiled_core_says_what_to_do(monkeypatch):
+    # as when Python runs from the root of a clone after a plain `pip install .`
+    import verhulst2018._compiled as compiled
+
+    monkeypatch.setitem(sys.modules, "verhulst2018._core", None)
+    monkeypatch.delattr(verhulst2018, "_core", raising=False)
+    with pytest.raises(ImportError, match=r"pip install -e \.") as info:
+        compiled.core()
+    assert "engine='numpy'" in str(info.value)
