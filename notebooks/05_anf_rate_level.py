@@ -1,0 +1,59 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Metric 5: ANF rate-level curves
+#
+# 50-ms pure tones at the 1-kHz and 4-kHz CFs, 0-100 dB SPL; the mean rate 10-40 ms after onset for HSR, MSR and LSR fibres (paper Fig. 6a, spec §4.6), with guinea-pig (Winter & Palmer 1991) and mouse (Taberner & Liberman 2005) data.
+#
+# **What to look for:** the low threshold and early saturation of HSR fibres, the higher thresholds and wider dynamic ranges of MSR and LSR fibres, and the sloping saturation of LSR fibres.
+#
+# **Run time:** about 2-5 minutes (22 stimuli of 0.46 s through the TL model). Set `QUICK = True` below for a reduced version that runs in a minute or two.
+#
+# Until CoNNear weights are available (the project's own `connear-lab` set is still being trained; the authors' set can be fetched with `python -m connear_helpers.weights download official` and `WEIGHTS = "official"`), the CoNNear parts say that the weights are missing and how to get them, and the reference model is shown alone.
+
+# %%
+# Google Colab only: install the lab first (2-3 minutes; it compiles the C++ core). Elsewhere nothing happens.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "connear-lab @ git+https://github.com/connear-lab/connear-lab"], check=True)
+
+# %% tags=["parameters"]
+QUICK = False  # True: reduced sizes for a fast check (the CI runs every notebook so)
+MODE = "full"                # cochlea: "full" = reference TL model, "light" = CoNNear cochlea
+WEIGHTS = "connear-lab"      # CoNNear weights: "connear-lab", "official" (downloaded) or a file path
+FREQS_HZ = (1000.0, 4000.0)  # tone frequencies / CFs (Hz)
+LEVELS_DB_SPL = None         # levels (dB SPL); None = 0, 10, ..., 100 (fewer in quick mode)
+
+# %%
+from connear_helpers import figures, widgets
+
+# %% [markdown]
+# ## The figure
+# Reference model and CoNNear side by side, with the experimental data where the paper has them. `numbers` holds the values behind the curves (as in the paper's source data).
+
+# %%
+fig, numbers = figures.fig6a_anf_rate_level(weights=WEIGHTS, mode=MODE, quick=QUICK,
+                                            freqs_hz=FREQS_HZ, levels_db_spl=LEVELS_DB_SPL)
+
+# %% [markdown]
+# ## Explore
+# Move the sliders; simulations are cached per stimulus and mode, so going back to a setting is instant. The mode toggle switches between the TL cochlea (full) and the CoNNear cochlea (light).
+
+# %%
+widgets.anf_rate_level_panel(mode=MODE, weights=WEIGHTS, quick=QUICK)
