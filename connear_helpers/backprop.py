@@ -317,17 +317,25 @@ def plot(result, stimulus_ms=51.2):
     ax[0].set_ylabel("IHC input [CNN units]")
     ax[0].set_xlabel("time [ms]")
     ax[0].set_title(f"(a) {s['carrier_hz'] / 1e3:g}-kHz SAM tone, {s['eval_level_db_spl']:g} dB SPL, "
-                    f"m = {s['eval_depth']:g}", fontsize=9)
-    ax[0].legend(fontsize=8, loc="upper right")
+                    f"m = {s['eval_depth']:g}", fontsize=9, loc="left")
+    ax[0].legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False)
     nn, npat = s["n_normal"], s["n_pathological"]
-    ax[1].plot(t_ms, r.response_normal, color="k", lw=1.0, label=f"{nn} fibres (normal), unprocessed")
-    ax[1].plot(t_ms, r.response_before, color="C3", lw=0.9, ls="--",
-               label=f"{npat} fibres (synaptopathy), unprocessed")
-    ax[1].plot(t_ms, r.response_after, color="C0", lw=0.9, label=f"{npat} fibres (synaptopathy), processed")
+    # drawn so that none hides another: the target in black, the processed response translucent,
+    # the unprocessed synaptopathic one dashed on top
+    ax[1].plot(t_ms, r.response_normal, color="k", lw=1.0, label=f"{nn} fibres (normal), unprocessed", zorder=1)
+    ax[1].plot(t_ms, r.response_after, color="C0", lw=0.9, alpha=0.6,
+               label=f"{npat} fibres (synaptopathy), processed", zorder=2)
+    ax[1].plot(t_ms, r.response_before, color="C3", lw=0.8, ls="--",
+               label=f"{npat} fibres (synaptopathy), unprocessed", zorder=3)
     ax[1].set_ylabel(f"summed {_FIBRE_LABEL.get(s['anf'], s['anf'])} rate [spikes/s]")
     ax[1].set_xlabel("time [ms]")
-    ax[1].set_title("(b) summed ANF responses of the frozen CoNNear IHC-ANF models", fontsize=9)
-    ax[1].legend(fontsize=8, loc="upper right")
+    ax[1].set_title("(b) summed ANF responses of the frozen CoNNear IHC-ANF models", fontsize=9, loc="left")
+    peaks = [float(np.max(np.abs(y))) for y in (r.response_normal, r.response_before, r.response_after)]
+    if min(peaks) > 0 and max(peaks) > 10 * min(peaks):
+        # traces of very different size (e.g. untrained models): a symmetric log axis shows them all
+        ax[1].set_yscale("symlog", linthresh=0.05 * min(peaks))
+        ax[1].set_ylabel(ax[1].get_ylabel() + "\n(symmetric log scale)")
+    ax[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.18), ncol=2, frameon=False)
     ax[2].plot(np.arange(1, len(r.loss_history) + 1), r.loss_history, color="C2",
                marker="." if len(r.loss_history) < 30 else None)
     ax[2].axhline(r.loss_before, color="0.5", ls=":", lw=0.8, label=f"all stimuli, before: {r.loss_before:.4g}")

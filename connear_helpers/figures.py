@@ -1156,9 +1156,12 @@ def draw_excitation_patterns(d):
                 ax.semilogx(cfk, data[f][k] * 1e3, color=colours[k], lw=1.2, label=f"{level:g} dB")
                 table[f"{name}_{f:g}Hz_{level:g}dB_mV"] = data[f][k] * 1e3
             ax.axvline(f / 1e3, color="k", lw=0.6, ls=":")
-            _khz_axis(ax, (0.25, 8), [0.25, 0.5, 1, 2, 4, 8])
+            # the whole CF range (0.11-12 kHz), so that no pattern is cut at its peak
+            _khz_axis(ax, (0.1, 14), [0.125, 0.25, 0.5, 1, 2, 4, 8])
             ax.set_ylabel(f"{f / 1e3:g} kHz tone\nmean $V_m$ [mV]")
-        axes[i, 0].legend(fontsize=6.5, ncol=2, loc="upper left")
+    # one legend for the levels, outside the data (high-level patterns fill the panels' corners)
+    axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), title="level",
+                       title_fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("CF [kHz]")
     return _finish(fig, setup, "Fig. 2 - IHC excitation patterns"), table
@@ -1440,7 +1443,13 @@ _RATE_LEVEL_DATA = {
     "anfl": (("rate_level_lsr_guinea_pig", "guinea pig (Winter & Palmer 1991)"),),
 }
 _SYNCHRONY_DATA = {f: ((f"synchrony_level_{FIBRE_LABEL[f].lower()}_cat", "cat (Joris & Yin 1992)"),) for f in FIBRES}
-_FREQ_STYLE = ("--", "-", ":", "-.")
+#: Line style of a CF in the level-curve figures, fixed per octave band around 1 kHz (so that adding
+#: or removing a CF never restyles the others): 1 kHz dashed and 4 kHz solid as in the paper.
+_OCTAVE_STYLES = ("--", ":", "-", (0, (6, 1.5, 1, 1.5)), "-.")
+
+
+def _cf_style(freq_hz):
+    return _OCTAVE_STYLES[int(round(np.log2(freq_hz / 1000.0))) % len(_OCTAVE_STYLES)]
 
 
 def _draw_level_curves(d, experimental, ylabel, title, quantity, ylim=None):
@@ -1456,17 +1465,17 @@ def _draw_level_curves(d, experimental, ylabel, title, quantity, ylim=None):
                 continue
             ax = axes[i, j]
             for k, f in enumerate(d["freqs_hz"]):
-                style = _FREQ_STYLE[k % len(_FREQ_STYLE)]
+                style = _cf_style(f)
                 if name == "cnn":
-                    ax.plot(levels, d["ref"][fib][k], style, color="0.7", lw=1)
-                ax.plot(levels, data[fib][k], style, color=FIBRE_COLOUR[fib], lw=1.5, marker=".",
+                    ax.plot(levels, d["ref"][fib][k], linestyle=style, color="0.7", lw=1)
+                ax.plot(levels, data[fib][k], linestyle=style, color=FIBRE_COLOUR[fib], lw=1.5, marker=".",
                         label=f"model, CF {f / 1e3:.2f} kHz")
                 table[f"{quantity}_{FIBRE_LABEL[fib]}_{f:.0f}Hz_{name}"] = data[fib][k]
             for (dataset, label), mk in zip(experimental.get(fib, ()), ("o", "s")):
                 _plot_experimental(ax, dataset, mk, label)
             if ylim:
                 ax.set_ylim(*ylim)
-            ax.legend(fontsize=6.5, handlelength=3.5)
+            ax.legend(fontsize=7.5, handlelength=3.5)
         axes[i, 0].set_ylabel(f"{FIBRE_LABEL[fib]}\n{ylabel}")
     for ax in axes[-1]:
         ax.set_xlabel("level [dB SPL]")

@@ -92,13 +92,18 @@ class PanelState:
 
 
 def _levels(level_range, level_step):
+    """Levels from the lowest to the highest of level_range in steps of level_step, never beyond
+    the range; the highest is always included (10-90 in steps of 30: 10, 40, 70, 90)."""
     lo, hi = (float(v) for v in level_range)
     if hi < lo:
         lo, hi = hi, lo
     step = float(level_step)
     if step <= 0:
         raise ValueError(f"level_step must be a positive number of dB, got {level_step!r}")
-    return tuple(float(v) for v in np.arange(lo, hi + step / 2, step))
+    levels = [float(v) for v in np.arange(lo, hi + 1e-9, step)]
+    if hi - levels[-1] > 1e-9:
+        levels.append(hi)
+    return tuple(levels)
 
 
 # ============================================================================================
@@ -241,7 +246,7 @@ def _panel(title, about, controls, update, state, run=True):
             status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
             return
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
+        fig.savefig(buf, format="png", dpi=120)
         plt.close(fig)
         out.outputs = ()
         out.append_display_data(Image(data=buf.getvalue(), format="png"))

@@ -132,3 +132,20 @@ def test_panel_draws_and_reacts_to_a_slider():
     toggle.value = "light"  # no weights: redrawn from the cached reference, with a note
     assert status.value.startswith("done") and len(out.outputs) == 1
     assert panel.state.setup("light", "ihc").note.startswith("Light mode")
+
+
+def test_levels_stay_inside_the_range_and_include_its_ends():
+    assert W._levels((10, 90), 30) == (10.0, 40.0, 70.0, 90.0)  # not 100: outside the slider's range
+    assert W._levels((10, 90), 20) == (10.0, 30.0, 50.0, 70.0, 90.0)
+    assert W._levels((90, 10), 40) == (10.0, 50.0, 90.0)
+    assert W._levels((40, 40), 10) == (40.0,)
+    with pytest.raises(ValueError, match="level_step"):
+        W._levels((10, 90), 0)
+
+
+def test_a_cf_keeps_its_line_style_when_others_are_added():
+    from connear_helpers import figures
+
+    styles = {f: figures._cf_style(f) for f in (500.0, 1006.99, 2000.0, 3972.69, 8000.0)}
+    assert len({str(s) for s in styles.values()}) == 5  # the panel's five CFs are told apart
+    assert styles[1006.99] == "--" and styles[3972.69] == "-"  # the paper's 1 kHz dashed, 4 kHz solid
