@@ -579,11 +579,7 @@ def _fetch_one(entry, record, root, staging, url_template, progress):
                        progressbar=progress,
                        downloader=pooch.HTTPDownloader(progressbar=progress, timeout=60))
     except Exception as exc:  # requests/urllib3 errors, HTTP errors, OS errors
-        raise WeightsDownloadError(
-            f"downloading the official {entry!r} weights from {url} failed "
-            f"({type(exc).__name__}: {exc}). Nothing was stored in the cache. Check the "
-            "network connection and run `python -m connear_helpers.weights download "
-            "official` again.") from exc
+        raise WeightsDownloadError(_download_failure(entry, url, exc)) from exc
     got = git_blob_id(tmp)
     if got != blob:
         size = tmp.stat().st_size
@@ -597,6 +593,82 @@ def _fetch_one(entry, record, root, staging, url_template, progress):
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
     return final
+
+
+_OFFLINE_HINTS = ("NameResolution", "Name or service not known", "Temporary failure in name resolution",
+                  "Failed to establish a new connection", "Connection refused", "Network is unreachable",
+                  "timed out", "Max retries exceeded")
+
+
+def _download_failure(entry, url, exc):
+    """The message of a failed download: what failed, and the offline route."""
+    text = f"{type(exc).__name__}: {exc}"
+    host = url.split("/")[2] if "://" in url else url
+    offline = ("If this machine has no internet access, download the files on one that has "
+               "(`python -m connear_helpers.weights urls official` lists them), copy them into a "
+               "folder here and run `python -m connear_helpers.weights download official --from "
+               "FOLDER`: the files are verified against the same git blob ids and put into the cache.")
+    if any(h in text for h in _OFFLINE_HINTS):
+        if any(h in text for h in ("NameResolution", "Name or service not known", "name resolution")):
+            why = "its name could not be resolved"
+        elif "timed out" in text:
+            why = "the connection timed out"
+        else:
+            why = "the connection failed"
+        return (f"could not reach {host} to download the official {entry!r} weights: {why}; this machine "
+                f"seems to have no internet access ({type(exc).__name__}). Nothing was stored in the cache. "
+                f"{offline}")
+    return (f"downloading the official {entry!r} weights from {url} failed ({text[:300]}). Nothing was "
+            f"stored in the cache. Check the connection and run `python -m connear_helpers.weights "
+            f"download official` again. {offline}")
+
+
+def official_urls(names=None, url_template=None):
+    """{entry: URL} of the authors' weight files (to download them on another machine)."""
+    url_template = (url_template or os.environ.get("CONNEAR_LAB_OFFICIAL_URL") or OFFICIAL_URL_TEMPLATE)
+    return {n: _url_for(n, url_template) for n in (DEFAULT_OFFICIAL if names is None else names)}
+
+
+def install_official_from(folder, names=None, cache=None, registry=None, quiet=False):
+    """Put official weight files downloaded elsewhere into the cache, verified (the offline route).
+
+    folder: a folder (searched recursively) holding the ``.h5`` files under any names: each is
+    identified by its git blob id (several official files share a base name, e.g. ``ihc.h5``).
+    names: entries to install (default: the nine models). Returns {entry: path in the cache}.
+    Raises WeightsNotFoundError naming the entries whose files are not in the folder and their URLs.
+    """
+    registry = OFFICIAL_FILES if registry is None else registry
+    names = list(DEFAULT_OFFICIAL if names is None else names)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(f"unknown official weight entries {unknown}; expected some of {', '.join(registry)}")
+    folder = pathlib.Path(folder).expanduser()
+    if not folder.is_dir():
+        raise WeightsNotFoundError(f"--from {folder}: no such folder; give the folder the weight files were "
+                                   "copied into")
+    by_blob = {}
+    for path in sorted(folder.rglob("*.h5")):
+        by_blob.setdefault(git_blob_id(path), path)
+    root = pathlib.Path(cache) if cache is not None else cache_dir()
+    missing = [n for n in names if registry[n][3] not in by_blob]
+    if missing:
+        urls = official_urls(missing) if registry is OFFICIAL_FILES else {n: "" for n in missing}
+        raise WeightsNotFoundError(
+            f"{folder} holds no verified file for {', '.join(missing)} (files are recognised by their "
+            f"content, the git blob id, not their names; a changed or truncated file does not count). "
+            "Download them from:\n" + "\n".join(f"  {n}: {u}" for n, u in urls.items()))
+    result = {}
+    for n in names:
+        repo, _, rel, blob, _ = registry[n]
+        final = root / "official" / repo / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.part")
+        shutil.copyfile(by_blob[blob], tmp)
+        os.replace(tmp, final)
+        result[n] = final
+    if not quiet:
+        print(f"Installed {len(result)} verified official weight files into {root / 'official'}.", file=sys.stderr)
+    return result
 
 
 def download_official(names=None, cache=None, progress=True, url_template=None,
@@ -676,6 +748,11 @@ def _main(argv=None):
     dl.add_argument("--cache-dir", help="cache folder (default: $CONNEAR_LAB_CACHE or the "
                                         "user cache)")
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dl.add_argument("--from", dest="from_dir", metavar="FOLDER",
+                    help="no download: install files downloaded elsewhere (verified by content) from FOLDER")
+    urls = sub.add_parser("urls", help="print the addresses of the official files (to download them elsewhere)")
+    urls.add_argument("set", choices=["official"])
+    urls.add_argument("--hearing-impaired", action="store_true")
     sub.add_parser("where", help="print the cache folder and what is in it")
     args = parser.parse_args(argv)
     if args.cmd == "where":
@@ -686,11 +763,18 @@ def _main(argv=None):
         print(f"connear-lab set: {connear_lab_dir()} "
               f"({'present' if (connear_lab_dir() / _MANIFEST).is_file() else 'not trained yet'})")
         return 0
-    names = list(args.models or DEFAULT_OFFICIAL)
+    names = list(getattr(args, "models", None) or DEFAULT_OFFICIAL)
     if args.hearing_impaired:
         names += [n for n in OFFICIAL_FILES if n.startswith("cochlea_") and n not in names]
+    if args.cmd == "urls":
+        for n, u in official_urls(names).items():
+            print(f"{n:18s} {u}")
+        return 0
     try:
-        download_official(names, cache=args.cache_dir, progress=not args.no_progress)
+        if args.from_dir:
+            install_official_from(args.from_dir, names, cache=args.cache_dir)
+        else:
+            download_official(names, cache=args.cache_dir, progress=not args.no_progress)
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

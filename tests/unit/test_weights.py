@@ -243,7 +243,8 @@ def test_official_entry_for_other_architecture_is_refused():
 def test_registry_matches_appendix_w():
     official = {n for n in M.MODEL_NAMES if M.MODEL_INFO[n]["official_file"]}
     assert official <= set(W.OFFICIAL_FILES) and "cochlea_small" not in W.OFFICIAL_FILES
-    assert set(M.MODEL_NAMES) - official == {"cochlea_small"}
+    # the project's own architectures have no official file
+    assert set(M.MODEL_NAMES) - official == {"cochlea_small"} | set(M.LAB_ARCHITECTURES)
     assert set(W.DEFAULT_OFFICIAL) == official
     layout = [s for _, _, s in M.expected_weight_layout(M.build_model("cochlea_small"))]
     assert W._signature_guess(layout) == ["cochlea_small"]
@@ -398,3 +399,48 @@ def test_connear_lab_cochlea_of_the_small_architecture(tmp_path, monkeypatch):
     (tmp_path / "manifest.json").write_text(json.dumps({"models": {"cochlea": entry}}))
     with pytest.raises(W.WeightsMismatchError, match="fix the manifest"):
         W.load_model("cochlea", "connear-lab")
+
+
+def test_unreachable_host_says_offline_and_gives_the_offline_route(tmp_path):
+    # a port nobody listens on: the connection is refused, as on a machine without network
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    registry = {"ihc": ("RepoX", "abc123", "connear/ihc.h5", "0" * 40, "ihc")}
+    with pytest.raises(W.WeightsDownloadError) as err:
+        W.download_official(["ihc"], cache=tmp_path, progress=False, registry=registry, quiet=True,
+                            url_template=f"http://127.0.0.1:{port}/{{repo}}/{{commit}}/{{path}}")
+    text = str(err.value)
+    assert "could not reach 127.0.0.1" in text and "no internet access" in text
+    assert "download official --from FOLDER" in text and "urls official" in text
+
+
+def test_install_from_a_folder_identifies_files_by_content(tmp_path, ihc_pair):
+    model, path = ihc_pair
+    data = path.read_bytes()
+    registry = {"ihc": ("RepoX", "abc123", "connear/ihc.h5", _blob(data), "ihc"),
+                "dierich2020_ihc": ("RepoX", "abc123", "Dierich2020/ihc.h5", "1" * 40, "dierich2020_ihc")}
+    src = tmp_path / "downloads" / "sub"
+    src.mkdir(parents=True)
+    (src / "whatever-name.h5").write_bytes(data)  # any name: matched by the git blob id
+    (src / "ihc.h5").write_bytes(data[: len(data) // 2])  # a truncated copy is ignored
+    out = W.install_official_from(tmp_path / "downloads", ["ihc"], cache=tmp_path / "cache", registry=registry,
+                                  quiet=True)
+    dest = tmp_path / "cache" / "official" / "RepoX" / "connear" / "ihc.h5"
+    assert out == {"ihc": dest} and dest.read_bytes() == data
+    fresh = M.build_model("ihc", n_cf=1)
+    W.load_weights(fresh, dest)
+    assert same_weights(model, fresh)
+    with pytest.raises(W.WeightsNotFoundError, match="dierich2020_ihc"):
+        W.install_official_from(tmp_path / "downloads", ["dierich2020_ihc"], cache=tmp_path / "cache",
+                                registry=registry, quiet=True)
+    with pytest.raises(W.WeightsNotFoundError, match="no such folder"):
+        W.install_official_from(tmp_path / "nowhere", ["ihc"], cache=tmp_path / "cache", registry=registry)
+
+
+def test_command_line_urls_lists_every_official_model(capsys):
+    assert W._main(["urls", "official"]) == 0
+    out = capsys.readouterr().out
+    assert all(n in out for n in W.DEFAULT_OFFICIAL) and "raw.githubusercontent.com" in out
