@@ -131,8 +131,46 @@ MODEL_INFO = {
                              "prelu", 114_681, "Zilany2014/anfl.h5"),
 }
 
+#: This project's CPU-sized members of the same encoder-decoder families (not the paper's), for
+#: the "connear-lab" weight set: the paper's graphs with fewer filters (and, for the ANF, fewer
+#: strided layers and a shorter left context; for the cochlea, shorter kernels). Each entry:
+#: family, filters, kernel, strided layers, left context. Chosen by measured fidelity per
+#: CPU-hour (benchmarks/bench_cnn_architectures.py).
+LAB_ARCHITECTURES = {
+    "cochlea_f64k32": dict(family="cochlea", filters=64, kernel=32, layers=4, left=256),
+    "ihc_f16": dict(family="ihc", filters=16, kernel=16, layers=3, left=256),
+    "ihc_f32": dict(family="ihc", filters=32, kernel=16, layers=3, left=256),
+    "anf_l8f16": dict(family="anf", filters=16, kernel=8, layers=8, left=2048),
+    "anf_l8f32": dict(family="anf", filters=32, kernel=8, layers=8, left=2048),
+    "anf_l10f16": dict(family="anf", filters=16, kernel=8, layers=10, left=4096),
+}
+
+
+def _lab_params(a):
+    """Trainable parameters and weight arrays of a LAB_ARCHITECTURES entry (hand count)."""
+    f, k, n = a["filters"], a["kernel"], a["layers"]
+    if a["family"] == "cochlea":  # no biases; decoder convolutions see [decoder, encoder]
+        return k * f + (n - 1) * k * f * f + k * f * f + (n - 2) * k * 2 * f * f + k * 2 * f * 201, 2 * n
+    if a["family"] == "ihc":
+        enc = (k * f + f) + (n - 1) * (k * f * f + f)
+        dec = (k * f * f + f) + (n - 2) * (k * 2 * f * f + f) + (k * 2 * f + 1)
+        return enc + dec, 4 * n
+    enc = (k * f + f) + (n - 1) * (k * f * f + f)
+    dec = (k * f * f + f) + (n - 2) * (k * 2 * f * f + f) + (k * 2 * f + 1)
+    return enc + dec + (2 * n - 1) * f, 4 * n + 2 * n - 1  # PReLU: one slope per filter
+
+
+for _name, _a in LAB_ARCHITECTURES.items():
+    _params, _arrays = _lab_params(_a)
+    _multiple = 2 ** _a["layers"]
+    _window = {"cochlea": 8192, "ihc": 32256, "anf": 8192}[_a["family"]]
+    _window += (-(_window + _a["left"] + 256)) % _multiple
+    MODEL_INFO[_name] = _info(_a["family"], _a["left"], 256, _multiple, None, _window, _params, _arrays,
+                              {"cochlea": "tanh", "ihc": "tanh/sigmoid", "anf": "prelu"}[_a["family"]],
+                              (_a["kernel"] - 1) * (2 ** _a["layers"] - 1), None)
+
 #: Filters per hidden layer of the cochlea architectures.
-COCHLEA_FILTERS = {"cochlea": 128, "cochlea_small": 64}
+COCHLEA_FILTERS = {"cochlea": 128, "cochlea_small": 64, "cochlea_f64k32": 64}
 
 #: Valid model names for :func:`build_model`.
 MODEL_NAMES = tuple(MODEL_INFO)
@@ -227,12 +265,12 @@ class _ReuseLayers:
 # Graph builders (spec §1.3-§1.5); each returns (inner_input, uncropped, names)
 # ---------------------------------------------------------------------------
 
-def _cochlea_graph(make, fixed_length, filters=128):
+def _cochlea_graph(make, fixed_length, filters=128, kernel=64):
     x_in = keras.Input(batch_shape=(None, fixed_length, 1), name="input_1")
     enc = []
     x = x_in
     for i in range(1, 5):
-        c = make(L.Conv1D, f"conv1d_{i}", filters=filters, kernel_size=64, strides=2,
+        c = make(L.Conv1D, f"conv1d_{i}", filters=filters, kernel_size=kernel, strides=2,
                  padding="same", use_bias=False)(x)
         enc.append(c)
         x = make(L.Activation, f"activation_{i}", activation="tanh")(c)
@@ -241,7 +279,7 @@ def _cochlea_graph(make, fixed_length, filters=128):
     for j in range(1, 5):
         last = j == 4
         x = make(L.Conv2DTranspose, f"conv2d_transpose_{j}",
-                 filters=201 if last else filters, kernel_size=(64, 1), strides=(2, 1),
+                 filters=201 if last else filters, kernel_size=(kernel, 1), strides=(2, 1),
                  padding="same", use_bias=False)(x)
         if last:
             x = make(L.Reshape, "g_output", target_shape=(-1, 201))(x)
@@ -260,7 +298,7 @@ def _reshape_dims(fixed_length):
     return -1 if fixed_length is None else fixed_length
 
 
-def _ihc_graph(make, n_cf, fixed_length, dierich):
+def _ihc_graph(make, n_cf, fixed_length, dierich, filters=128):
     nm = _ihc_names(n_cf, dierich)
     t = _reshape_dims(fixed_length)
     x_in = keras.Input(batch_shape=(None, fixed_length, n_cf), name=nm["input"])
@@ -268,12 +306,12 @@ def _ihc_graph(make, n_cf, fixed_length, dierich):
     conv_kw = dict(kernel_size=(16, 1), strides=(2, 1), padding="same")
     enc = []
     for i in range(3):
-        c = make(L.Conv2D, nm["conv"][i], filters=128, **conv_kw)(x)
+        c = make(L.Conv2D, nm["conv"][i], filters=filters, **conv_kw)(x)
         enc.append(c)
         x = make(L.Activation, nm["act"][i], activation="tanh")(c)
     for j in range(3):
         last = j == 2
-        x = make(L.Conv2DTranspose, nm["convt"][j], filters=1 if last else 128,
+        x = make(L.Conv2DTranspose, nm["convt"][j], filters=1 if last else filters,
                  **conv_kw)(x)
         if last:
             break
@@ -283,33 +321,33 @@ def _ihc_graph(make, n_cf, fixed_length, dierich):
     return x_in, x, nm, n_cf
 
 
-def _anf_graph(make, n_cf, fixed_length, prelu):
+def _anf_graph(make, n_cf, fixed_length, prelu, filters=64, n_layers=14):
     nm = _anf_names(n_cf, prelu)
     t = _reshape_dims(fixed_length)
     x_in = keras.Input(batch_shape=(None, fixed_length, n_cf), name=nm["input"])
     x = make(L.Reshape, nm["reshape_in"], target_shape=(t, n_cf, 1))(x_in)
     conv_kw = dict(kernel_size=(8, 1), strides=(2, 1), padding="same")
 
-    def nonlin(k, tensor):  # k = 0-based index into the 27 non-linearity layers
+    def nonlin(k, tensor):  # k = 0-based index into the 2 n_layers - 1 non-linearity layers
         if prelu:
             return make(L.PReLU, nm["act"][k], shared_axes=[1, 2])(tensor)
         return make(L.Activation, nm["act"][k],
-                    activation="tanh" if k < 14 else "sigmoid")(tensor)
+                    activation="tanh" if k < n_layers else "sigmoid")(tensor)
 
     enc = []
-    for i in range(14):
-        c = make(L.Conv2D, nm["conv"][i], filters=64, **conv_kw)(x)
+    for i in range(n_layers):
+        c = make(L.Conv2D, nm["conv"][i], filters=filters, **conv_kw)(x)
         enc.append(c)
         x = nonlin(i, c)
-    for j in range(14):
-        last = j == 13
-        x = make(L.Conv2DTranspose, nm["convt"][j], filters=1 if last else 64,
+    for j in range(n_layers):
+        last = j == n_layers - 1
+        x = make(L.Conv2DTranspose, nm["convt"][j], filters=1 if last else filters,
                  **conv_kw)(x)
         if last:
             break
-        x = nonlin(14 + j, x)
-        # concatenate_{j+1} = [decoder activation, encoder conv_{13-j} (pre-activation)]
-        x = make(L.Concatenate, nm["concat"][j], axis=-1)([x, enc[12 - j]])
+        x = nonlin(n_layers + j, x)
+        # concatenate_{j+1} = [decoder activation, encoder conv_{n-1-j} (pre-activation)]
+        x = make(L.Concatenate, nm["concat"][j], axis=-1)([x, enc[n_layers - 2 - j]])
     x = make(L.Reshape, nm["reshape_out"], target_shape=(t, n_cf))(x)
     return x_in, x, nm, n_cf
 
@@ -317,10 +355,14 @@ def _anf_graph(make, n_cf, fixed_length, prelu):
 def _graph(name, make, n_cf):
     info = MODEL_INFO[name]
     fixed = info["fixed_length"]
+    lab = LAB_ARCHITECTURES.get(name)
     if info["family"] == "cochlea":
-        return _cochlea_graph(make, fixed, filters=COCHLEA_FILTERS[name])
+        return _cochlea_graph(make, fixed, filters=COCHLEA_FILTERS[name], kernel=lab["kernel"] if lab else 64)
     if info["family"] == "ihc":
-        return _ihc_graph(make, n_cf, fixed, dierich=name.startswith("dierich"))
+        return _ihc_graph(make, n_cf, fixed, dierich=name.startswith("dierich"),
+                          filters=lab["filters"] if lab else 128)
+    if lab:
+        return _anf_graph(make, n_cf, fixed, prelu=True, filters=lab["filters"], n_layers=lab["layers"])
     return _anf_graph(make, n_cf, fixed, prelu=info["nonlinearity"] == "prelu")
 
 

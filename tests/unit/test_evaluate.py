@@ -84,7 +84,7 @@ def test_csv_json_and_printout(result, tmp_path):
 
     json.dumps(E.to_jsonable(result))
     text = E.format_result(result)
-    for heading in ("Suppl. Fig. 1", "Suppl. Fig. 3", "Fig. 6a", "Fig. 6b", "Fig. 3b", "Bar of issue #4"):
+    for heading in ("Suppl. Fig. 1", "Suppl. Fig. 3", "Fig. 6a", "Fig. 6b", "Fig. 3b", "Bar of issue #11"):
         assert heading in text
 
 
@@ -147,13 +147,24 @@ def test_curve_rmse_gives_the_official_figures_quoted_in_issue_4(shared_dir):
 
 
 def test_check_bar_limits():
-    def result(exc, rate, sync):
-        return {"ihc_excitation": {"freqs_hz": np.array([250.0, 500.0, 1000.0, 2000.0]),
-                                   "levels_db_spl": np.array([80.0, 90.0, 100.0]),
-                                   "rmse": np.array([[9.0, exc, 0.1, 0.1], [9.0, 0.1, 0.1, 0.1], [9.0, 9.0, 9.0, 9.0]])},
-                "anf_rate_level": {"rmse": {"HSR": np.array([rate, 1.0])}},
-                "anf_synchrony_level": {"rmse": {"HSR": np.array([sync, 0.0])}}}
+    def result(exc, rate, sync, mode="full", rate_4k=1.0, lsr_rate=1.0):
+        curves = {"freqs_hz": np.array([1006.99, 3972.69])}
+        return {"mode": mode,
+                "ihc_excitation": {"freqs_hz": np.array([250.0, 500.0, 1000.0, 2000.0]),
+                                   "levels_db_spl": np.array([0.0, 80.0, 90.0, 100.0]),
+                                   "rmse": np.array([[9.0, 9.0, 9.0, 9.0], [9.0, exc, 0.05, 0.05],
+                                                     [9.0, 0.05, 0.05, 0.05], [9.0, 9.0, 9.0, 9.0]])},
+                "anf_rate_level": dict(curves, rmse={"HSR": np.array([rate, rate_4k]), "MSR": np.array([1.0, 1.0]),
+                                                     "LSR": np.array([lsr_rate, 1.0])}),
+                "anf_synchrony_level": dict(curves, rmse={"HSR": np.array([sync, 0.0]), "MSR": np.zeros(2),
+                                                          "LSR": np.zeros(2)})}
 
-    assert E.check_bar(result(0.3, 15.0, 0.05))["passed"]  # 250 Hz and 100 dB are outside the bar
-    for bad in ((0.31, 1, 0.01), (0.1, 15.1, 0.01), (0.1, 1, 0.051)):
+    # full mode: 0.1 mV, 10 spikes/s, 0.02; 250 Hz, 0 dB and 100 dB are outside the bar
+    assert E.check_bar(result(0.1, 10.0, 0.02))["passed"]
+    for bad in ((0.11, 1, 0.01), (0.1, 10.1, 0.01), (0.1, 1, 0.021)):
         assert not E.check_bar(result(*bad))["passed"], bad
+    assert not E.check_bar(result(0.1, 1, 0.01, lsr_rate=10.5))["passed"]  # every fibre type counts
+    # light mode: 0.3 mV and the HSR rate-level curve at 1 kHz only (15 spikes/s)
+    assert E.check_bar(result(0.3, 15.0, 0.5, mode="light", rate_4k=40.0, lsr_rate=40.0))["passed"]
+    assert not E.check_bar(result(0.31, 1, 0.01, mode="light"))["passed"]
+    assert not E.check_bar(result(0.1, 15.1, 0.01, mode="light"))["passed"]

@@ -1,0 +1,334 @@
+"""Train one of the lab's CNNs on the TL bank, on a CPU, resumably.
+
+The recipe (this project's, not the paper's; see issue #11 and the README):
+
+* data: windows drawn at random from the bank (:mod:`.bank`): for the IHC and ANF models, a
+  pool of reference responses derived from random (segment, gain, CF) choices, one entry
+  replaced every ``refresh_every`` steps, with random window offsets (onsets included: the input
+  is padded with its resting value, as :mod:`connear_helpers.inference` pads); for the cochlea,
+  sound and BM velocity windows at random offsets, with a random sign (the TL model is odd in
+  the sound pressure, so -p gives -v exactly);
+* loss: mean absolute error in CNN units (as the paper); Adam; the learning rate is halved when
+  the validation loss has not improved for ``lr_patience`` validations (down to ``min_lr``);
+* validation: fixed batches from held-out bank segments, every ``val_every`` steps;
+* checkpoints at least every ``checkpoint_minutes``: ``last.weights.h5`` and the optimiser state,
+  ``best.weights.h5`` (lowest validation loss), ``state.json``; a run always resumes from them.
+
+Command line::
+
+    python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR --out DIR
+        [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
+
+Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
+wall-clock, learning rate, history), ``history.csv``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from .. import models as _models
+from . import bank as _bank
+
+STAGES = ("cochlea", "ihc", "anfh", "anfm", "anfl")
+#: The lab's default architecture per stage (models.LAB_ARCHITECTURES).
+DEFAULT_ARCHITECTURE = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f32", "anfh": "anf_l8f16",
+                        "anfm": "anf_l8f16", "anfl": "anf_l8f16"}
+DEFAULT_BATCH = {"cochlea": 8, "ihc": 32, "anfh": 16, "anfm": 16, "anfl": 16}
+#: Output samples per training window (20 kHz), before rounding to the architecture's multiple.
+DEFAULT_WINDOW = {"cochlea": 2048, "ihc": 2048, "anfh": 2048, "anfm": 2048, "anfl": 2048}
+GAIN_DB = (-20.0, 20.0)
+SCALE_IN = {"cochlea": 1.0, "ihc": _models.COCHLEA_SCALING, "anf": _models.IHC_SCALING}
+SCALE_OUT = {"cochlea": _models.COCHLEA_SCALING, "ihc": _models.IHC_SCALING, "anf": _models.ANF_SCALING}
+RUN_FORMAT = "connear-lab-cpu-run/1"
+
+
+def _family(stage):
+    return "anf" if stage.startswith("anf") else stage
+
+
+def window_layout(architecture, window=2048):
+    """(left, W, right, input length): W >= window output samples so that the input length is a
+    multiple of the architecture's stride product."""
+    info = _models.MODEL_INFO[architecture]
+    left, right = info["context"]
+    w = int(window) + (-(left + int(window) + right)) % info["multiple"]
+    return left, w, right, left + w + right
+
+
+class Sampler:
+    """Random training windows (x, y) in CNN units for one stage, drawn from bank segments."""
+
+    def __init__(self, bank, stage, ids, layout, seed=0, pool=48, channels_per_entry=16, refresh_every=20,
+                 gain_db=GAIN_DB):
+        self.bank, self.stage, self.ids = bank, stage, list(ids)
+        self.family = _family(stage)
+        self.left, self.w, self.right, self.length = layout
+        self.rng = np.random.default_rng(seed)
+        self.gain_db = gain_db
+        self.channels_per_entry = channels_per_entry
+        self.refresh_every = refresh_every
+        self._calls = 0
+        self.pool = []
+        if self.family != "cochlea":
+            for _ in range(pool):
+                self.pool.append(self._entry())
+
+    def _entry(self):
+        seg = self.ids[int(self.rng.integers(len(self.ids)))]
+        gain = float(self.rng.uniform(*self.gain_db))
+        ch = np.sort(self.rng.choice(201, size=self.channels_per_entry, replace=False))
+        fibres = (self.stage,) if self.family == "anf" else ()
+        d = _bank.derive(self.bank, seg, gain, ch, fibres=fibres)
+        if self.family == "ihc":
+            return (d["v"] * SCALE_IN["ihc"]).astype(np.float32), (d["ihc"] * SCALE_OUT["ihc"]).astype(np.float32)
+        return (d["ihc"] * SCALE_IN["anf"]).astype(np.float32), (d[self.stage] * SCALE_OUT["anf"]).astype(np.float32)
+
+    def _window(self, x, y, ch):
+        """Input window with its context (padded with the resting value) and the target window."""
+        n = x.shape[-1]
+        t0 = int(self.rng.integers(-self.left, max(n - self.left - self.w, -self.left + 1)))
+        lo, hi = t0, t0 + self.length
+        src = x[ch, max(lo, 0):min(hi, n)]
+        if self.family == "ihc":
+            xin = np.zeros(self.length, np.float32)
+        else:
+            xin = np.empty(self.length, np.float32)
+            xin[: max(0, -lo)] = x[ch, 0]
+            xin[max(0, -lo) + src.size:] = x[ch, -1]
+        xin[max(0, -lo): max(0, -lo) + src.size] = src
+        a, b = t0 + self.left, t0 + self.left + self.w
+        yw = np.empty(self.w, np.float32)
+        ya = y[ch, max(a, 0):min(b, n)]
+        yw[: max(0, -a)] = y[ch, 0]
+        yw[max(0, -a): max(0, -a) + ya.size] = ya
+        yw[max(0, -a) + ya.size:] = y[ch, -1]
+        return xin, yw
+
+    def batch(self, batch_size):
+        """x (B, length, 1), y (B, W, 1) [IHC/ANF] or (B, W, 201) [cochlea], float32 CNN units."""
+        self._calls += 1
+        if self.family == "cochlea":
+            return self._cochlea_batch(batch_size)
+        if self.refresh_every and self._calls % self.refresh_every == 0:
+            self.pool[int(self.rng.integers(len(self.pool)))] = self._entry()
+        xs, ys = [], []
+        for _ in range(batch_size):
+            x, y = self.pool[int(self.rng.integers(len(self.pool)))]
+            xw, yw = self._window(x, y, int(self.rng.integers(x.shape[0])))
+            xs.append(xw)
+            ys.append(yw)
+        return np.stack(xs)[..., None], np.stack(ys)[..., None]
+
+    def _cochlea_batch(self, batch_size):
+        xs, ys = [], []
+        for _ in range(batch_size):
+            seg = self.ids[int(self.rng.integers(len(self.ids)))]
+            sound = self.bank.array(seg, "sound20")
+            v20 = self.bank.array(seg, "v20")
+            n = sound.size
+            t0 = int(self.rng.integers(-self.left, max(n - self.left - self.w, -self.left + 1)))
+            xin = np.zeros(self.length, np.float32)
+            lo, hi = max(t0, 0), min(t0 + self.length, n)
+            xin[lo - t0: hi - t0] = sound[lo:hi]
+            yw = np.zeros((self.w, 201), np.float32)
+            a, b = max(t0 + self.left, 0), min(t0 + self.left + self.w, n)
+            yw[a - t0 - self.left: b - t0 - self.left] = np.asarray(v20[:, a:b]).T * SCALE_OUT["cochlea"]
+            sign = 1.0 if self.rng.random() < 0.5 else -1.0
+            xs.append(sign * xin)
+            ys.append(sign * yw)
+        return np.stack(xs)[..., None], np.stack(ys)
+
+
+def _atomic_json(path, obj):
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+def _save_weights(model, path):
+    tmp = path.with_name(f".{path.name}.tmp.weights.h5")
+    clone = model.__class__.from_config(model.get_config())  # uncompiled: no optimiser state in the file
+    clone.set_weights(model.get_weights())
+    clone.save_weights(tmp)
+    os.replace(tmp, path)
+
+
+def _save_optimizer(opt, path):
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(tmp, *[np.asarray(v) for v in opt.variables])
+    os.replace(tmp, path)
+
+
+def _load_optimizer(opt, model, path):
+    opt.build(model.trainable_variables)
+    with np.load(path) as f:
+        arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
+    if len(arrays) != len(opt.variables):
+        raise ValueError(f"{path} holds {len(arrays)} optimiser arrays, the optimiser has {len(opt.variables)}")
+    for var, a in zip(opt.variables, arrays):
+        var.assign(a)
+
+
+def _write_run_manifest(out, stage, architecture):
+    """manifest.json of the run folder (the connear_weights format), so that ``weights=`` and
+    ``python -m connear_helpers.evaluate --weights RUN`` build the right architecture."""
+    from ..weights import file_sha256
+
+    path = out / f"{stage}.weights.h5"
+    _atomic_json(out / "manifest.json", {"models": {stage: {
+        "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
+
+
+def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size=None, lr=1e-3,
+        window=None, seed=0, init_weights=None, checkpoint_minutes=10.0, val_every=500, val_batches=16,
+        lr_patience=6, min_lr=2e-5, pool=48, refresh_every=20, progress=True, max_steps=None, jit=True):
+    """Train (or go on training) one stage for ``minutes`` of wall-clock time; returns the state dict.
+
+    stage: "cochlea", "ihc", "anfh", "anfm" or "anfl". bank_dir: a bank folder (:mod:`.bank`).
+    out_dir: the run folder; when it holds a run, training resumes from it (its architecture,
+    learning rate and step count). architecture: a models.MODEL_INFO name of the stage's family
+    (default :data:`DEFAULT_ARCHITECTURE`). lr: Adam learning rate of a new run.
+    init_weights: a weight file to start a new run from (e.g. the shipped set's, or ANF-H's
+    weights for ANF-M). max_steps: stop at this step count as well (tests). jit: XLA-compile the
+    training step (faster per step, ~10 s to compile). The rest: see the module docstring.
+    """
+    import keras
+
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
+    out = pathlib.Path(out_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    spath = out / "state.json"
+    state = json.loads(spath.read_text()) if spath.exists() else None
+    if state is not None:
+        if state["stage"] != stage:
+            raise ValueError(f"{out} holds a {state['stage']} run, not {stage}")
+        architecture = state["architecture"]
+        seed = state["seed"] + state["sessions"]  # fresh random draws in every session
+    architecture = architecture or DEFAULT_ARCHITECTURE[stage]
+    info = _models.model_info(architecture)
+    if info["family"] != _family(stage):
+        raise ValueError(f"architecture {architecture!r} is a {info['family']} model, not {_family(stage)}")
+    layout = window_layout(architecture, window or DEFAULT_WINDOW[stage])
+    batch_size = int(batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
+
+    bank = _bank.Bank(bank_dir)
+    train_ids, val_ids = bank.split()
+    sampler = Sampler(bank, stage, train_ids, layout, seed=seed, pool=pool, refresh_every=refresh_every)
+    val_sampler = Sampler(bank, stage, val_ids, layout, seed=10_000, pool=max(8, val_batches), refresh_every=0)
+    val_data = [val_sampler.batch(batch_size) for _ in range(val_batches)]
+
+    model = _models.build_model(architecture, n_cf=1)
+    optimizer = keras.optimizers.Adam(learning_rate=lr if state is None else state["lr"])
+    # XLA-compiled steps: measured 1.3x faster on one CPU core (benchmarks/bench_cnn_architectures.py)
+    model.compile(optimizer=optimizer, loss="mean_absolute_error", jit_compile=jit and keras.backend.backend() != "torch")
+    if state is not None:
+        model.load_weights(out / "last.weights.h5")
+        _load_optimizer(optimizer, model, out / "optimizer.npz")
+    else:
+        if init_weights is not None:
+            from ..weights import load_weights
+
+            load_weights(model, init_weights)
+        else:  # start the output bias at the mean target (see train._set_output_bias)
+            from ..train import _output_layer
+
+            layer = _output_layer(model)
+            if layer is not None and getattr(layer, "bias", None) is not None:
+                layer.bias.assign(np.full(tuple(layer.bias.shape), np.mean([y.mean() for _, y in val_data[:4]]),
+                                          dtype="float32"))
+        state = dict(format=RUN_FORMAT, stage=stage, architecture=architecture, seed=seed, sessions=0,
+                     batch_size=batch_size, layout=dict(zip(("left", "window", "right", "length"), layout)),
+                     bank=dict(path_name=pathlib.Path(bank_dir).name, plan_key=bank.manifest["plan_key"],
+                               segments=len(bank), seconds=round(bank.seconds(), 2)),
+                     init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
+                     step=0, wall_s=0.0, lr=lr, best_val=None, best_step=None, wait=0, history=[])
+    state["sessions"] += 1
+
+    def validate():
+        return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
+
+    t_start = time.time()
+    wall0 = state["wall_s"]
+    deadline = t_start + 60.0 * minutes
+    last_ckpt = t_start
+    ema = None
+    hist_path = out / "history.csv"
+    new_hist = not hist_path.exists()
+    fh = open(hist_path, "a", newline="")
+    writer = csv.writer(fh)
+    if new_hist:
+        writer.writerow(["step", "wall_s", "train_loss", "val_loss", "lr"])
+
+    def checkpoint():
+        state["wall_s"] = wall0 + time.time() - t_start
+        _save_weights(model, out / "last.weights.h5")
+        _save_optimizer(optimizer, out / "optimizer.npz")
+        _atomic_json(spath, state)
+
+    try:
+        while time.time() < deadline and (max_steps is None or state["step"] < max_steps):
+            x, y = sampler.batch(batch_size)
+            loss = float(model.train_on_batch(x, y))
+            ema = loss if ema is None else 0.98 * ema + 0.02 * loss
+            state["step"] += 1
+            if state["step"] % val_every == 0:
+                val = validate()
+                state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), ema, val, state["lr"]])
+                writer.writerow(state["history"][-1])
+                fh.flush()
+                if state["best_val"] is None or val < state["best_val"]:
+                    state["best_val"], state["best_step"], state["wait"] = val, state["step"], 0
+                    _save_weights(model, out / f"{stage}.weights.h5")
+                    _write_run_manifest(out, stage, architecture)
+                else:
+                    state["wait"] += 1
+                    if state["wait"] >= lr_patience and state["lr"] > min_lr:
+                        state["lr"] = max(min_lr, state["lr"] * 0.5)
+                        optimizer.learning_rate.assign(state["lr"])
+                        state["wait"] = 0
+                if progress:
+                    left = max(0.0, deadline - time.time())
+                    print(f"{stage} step {state['step']}: train {ema:.5f} val {val:.5f} "
+                          f"(best {state['best_val']:.5f} @ {state['best_step']}) lr {state['lr']:.2g} "
+                          f"{(wall0 + time.time() - t_start) / 3600:.2f} CPU-h, {left / 60:.0f} min left",
+                          flush=True)
+            if time.time() - last_ckpt > 60.0 * checkpoint_minutes:
+                checkpoint()
+                last_ckpt = time.time()
+    finally:
+        checkpoint()
+        fh.close()
+    return state
+
+
+def _main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m connear_helpers.training.fit", description=__doc__.split("\n")[0])
+    p.add_argument("stage", choices=STAGES)
+    p.add_argument("--bank", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--architecture", default=None)
+    p.add_argument("--minutes", type=float, default=60.0)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--window", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-weights", default=None)
+    p.add_argument("--val-every", type=int, default=500)
+    a = p.parse_args(argv)
+    state = fit(a.stage, a.bank, a.out, architecture=a.architecture, minutes=a.minutes, batch_size=a.batch_size,
+                lr=a.lr, window=a.window, seed=a.seed, init_weights=a.init_weights, val_every=a.val_every)
+    print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
+          f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,86 @@
+"""The TL bank: its plan, its files, and the IHC/ANF pairs derived from it."""
+import json
+
+import numpy as np
+import pytest
+
+from connear_helpers import cf as _cf
+from connear_helpers import stimuli
+from connear_helpers.training import bank as B
+
+TINY_PLAN = [
+    dict(id="seg0000", kind="events", duration_s=0.06,
+         events=[dict(type="tone", start_s=0.01, duration_s=0.03, level_db_spl=70.0, freq_hz=1000.0, ramp_s=5e-3)]),
+    dict(id="seg0001", kind="events", duration_s=0.05,
+         events=[dict(type="noise", start_s=0.01, duration_s=0.03, level_db_spl=60.0, band_hz=[500.0, 4000.0],
+                      ramp_s=2e-3)]),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_bank(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bank")
+    B.build_bank(path, plan=TINY_PLAN, progress=False)
+    return B.Bank(path)
+
+
+def test_plan_is_seeded_varied_and_never_the_evaluation_stimuli():
+    a, b = B.bank_plan(40, seed=3), B.bank_plan(40, seed=3)
+    assert a == b and a != B.bank_plan(40, seed=4)
+    kinds = {ev["type"] for s in a if s["kind"] == "events" for ev in s["events"]}
+    assert kinds == {"tone", "sam", "complex", "noise", "clicks"}
+    assert 10 <= sum(s["kind"] == "speech" for s in a) <= 18
+    levels = [ev["level_db_spl"] for s in a if s["kind"] == "events" for ev in s["events"]]
+    assert min(levels) < 15 and max(levels) > 85  # the whole range of the evaluation
+    freqs = [ev["freq_hz"] for s in a if s["kind"] == "events" for ev in s["events"] if "freq_hz" in ev]
+    assert min(freqs) < 300 and max(freqs) > 5000
+    # random frequencies: none is one of the evaluation's tone frequencies to 0.1 Hz
+    assert not any(abs(f - g) < 0.1 for f in freqs for g in (500.0, 1000.0, 2000.0, 4000.0))
+
+
+def test_rendered_event_has_its_level_and_the_segment_its_length():
+    spec = TINY_PLAN[0]
+    x = B.render_segment(spec)
+    assert x.size % 5 == 0 and x.size == int(round(spec["duration_s"] * B.FS_REFERENCE))
+    tone = x[1000:4000]
+    assert stimuli.pa_to_db_spl(np.sqrt(np.mean(tone**2))) == pytest.approx(70.0, abs=0.01)
+    assert np.all(x[:1000] == 0)
+
+
+def test_bank_files_and_resampling(tiny_bank):
+    assert len(tiny_bank) == 2 and tiny_bank.seconds() == pytest.approx(0.11)
+    v100 = np.asarray(tiny_bank.array("seg0000", "v100"))
+    v20 = np.asarray(tiny_bank.array("seg0000", "v20"))
+    assert v100.shape == (201, 6000) and v20.shape == (201, 1200) and v100.dtype == np.float32
+    # the 70-dB, 1-kHz tone excites the CFs around 1 kHz most (the peak moves basally with level:
+    # measured 1.23 kHz)
+    peak_cf = _cf.connear_cfs()[np.argmax(np.sqrt(np.mean(v100.astype(float) ** 2, axis=1)))]
+    assert 0 <= np.log2(peak_cf / 1000.0) < 0.5
+    # a second build is a no-op; another plan in the same folder is refused
+    manifest = B.build_bank(tiny_bank.path, plan=TINY_PLAN, progress=False)
+    assert set(manifest["done"]) == {"seg0000", "seg0001"}
+    with pytest.raises(ValueError, match="another plan"):
+        B.build_bank(tiny_bank.path, plan=TINY_PLAN[:1], progress=False)
+    assert json.loads((tiny_bank.path / "manifest.json").read_text())["reference_options"]["irregularities"] is False
+
+
+def test_derived_pairs_are_the_reference_stages_on_the_gained_velocity(tiny_bank):
+    import verhulst2018
+    from scipy.signal import resample_poly
+
+    ch = [40, 122]
+    d0 = B.derive(tiny_bank, "seg0000", 0.0, ch)
+    d6 = B.derive(tiny_bank, "seg0000", 20 * np.log10(2.0), ch, fibres=("anfh",))
+    # the CNN input scales with the gain exactly (a linear operation)
+    np.testing.assert_allclose(d6["v"], 2 * d0["v"], rtol=1e-12)
+    # the targets are what verhulst2018 gives for the same segment (up to the float32 storage of v)
+    x = B.render_segment(TINY_PLAN[0])
+    ref = verhulst2018.simulate(x, fs=B.FS_REFERENCE, cf=_cf.connear_cfs()[ch], outputs=("ihc", "anfh", "anfl"),
+                                progress=False, **B.REFERENCE_OPTIONS)
+    ihc20 = resample_poly(ref.ihc, 1, 5, axis=0).T
+    assert np.max(np.abs(d0["ihc"] - ihc20)) < 1e-9  # V (float32 v: ~1e-7 relative of a uV-size AC)
+    assert np.max(np.abs(d0["anfh"] - ref.anfh.T)) < 1e-3 * np.max(ref.anfh)
+    assert np.max(np.abs(d0["anfl"] - ref.anfl.T)) < 1e-3 * np.max(ref.anfl)
+    # the IHC is compressive: doubling the drive does not double the AC response
+    ac0, ac6 = (np.ptp(d["ihc"][1]) for d in (d0, d6))
+    assert 1.0 < ac6 / ac0 < 2.0

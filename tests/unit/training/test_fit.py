@@ -1,0 +1,88 @@
+"""The CPU training loop on the bank: windows line up, runs checkpoint, resume and stop on time."""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+from connear_helpers import models as M  # noqa: E402
+from connear_helpers.training import bank as B  # noqa: E402
+from connear_helpers.training import fit as F  # noqa: E402
+
+from .test_bank import TINY_PLAN  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_bank_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bank")
+    B.build_bank(path, plan=TINY_PLAN + [dict(TINY_PLAN[0], id="seg0002")], progress=False)
+    return path
+
+
+class _FakeSampler(F.Sampler):
+    """A sampler whose pool holds ramps: x = y = sample index, so alignment is visible."""
+
+    def __init__(self, family, layout, n=3000):
+        self.family, self.stage = family, {"ihc": "ihc", "anf": "anfh"}[family]
+        self.left, self.w, self.right, self.length = layout
+        self.rng = np.random.default_rng(0)
+        self.refresh_every, self._calls = 0, 0
+        ramp = np.tile(np.arange(1.0, n + 1, dtype=np.float32), (2, 1))
+        self.pool = [(ramp, ramp)]
+
+
+@pytest.mark.parametrize("family, architecture", [("ihc", "ihc_f16"), ("anf", "anf_l8f16")])
+def test_windows_line_up_and_pad_with_the_resting_value(family, architecture):
+    layout = F.window_layout(architecture, 512)
+    left, w, right, length = layout
+    assert length % M.MODEL_INFO[architecture]["multiple"] == 0 and w >= 512
+    s = _FakeSampler(family, layout)
+    for _ in range(200):
+        x, y = s.batch(4)
+        assert x.shape == (4, length, 1) and y.shape == (4, w, 1)
+        for xi, yi in zip(x[..., 0], y[..., 0]):
+            target = xi[left:left + w]
+            inside = target > 0
+            # inside the signal, the target is the input at the same time
+            np.testing.assert_array_equal(yi[inside], target[inside])
+            # outside, the input is the resting value: 0 for the IHC (BM at rest), the edge
+            # sample for the ANF (the IHC resting potential), as inference pads
+            if family == "ihc":
+                assert np.all(xi[xi <= 0] == 0)
+            else:
+                assert np.all(xi >= 1)
+
+
+def test_fit_checkpoints_resumes_and_writes_a_loadable_run(tiny_bank_path, tmp_path):
+    out = tmp_path / "run"
+    kw = dict(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+              progress=False, jit=False)
+    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=10, **kw)
+    assert state["step"] == 10 and state["sessions"] == 1 and len(state["history"]) == 2
+    for name in ("last.weights.h5", "optimizer.npz", "state.json", "history.csv", "ihc.weights.h5",
+                 "manifest.json"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["models"]["ihc"]["architecture"] == "ihc_f16"
+    # the run folder is a weight source: load_model builds the manifest's architecture
+    from connear_helpers import figures
+
+    model = figures.weights_from_directory(out)["ihc"]
+    assert M.model_name_of(model) == "ihc_f16"
+    # the time limit stops a run as well (after the step that passes it)
+    assert F.fit("ihc", tiny_bank_path, tmp_path / "timed", minutes=1e-4, **kw)["step"] == 1
+    # a second session goes on from the checkpoint (same architecture, more steps)
+    first = state["step"]
+    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=15, **dict(kw, architecture="ihc_f32"))
+    assert state["architecture"] == "ihc_f16" and state["step"] == 15 and state["sessions"] == 2
+    assert first == 10 and len(state["history"]) == 3
+    with pytest.raises(ValueError, match="holds a ihc run"):
+        F.fit("anfh", tiny_bank_path, out, minutes=0.01, progress=False)
+
+
+def test_unknown_stage_and_wrong_family_are_errors(tiny_bank_path, tmp_path):
+    with pytest.raises(ValueError, match="unknown stage"):
+        F.fit("ohc", tiny_bank_path, tmp_path / "a", minutes=0.01)
+    with pytest.raises(ValueError, match="is a anf model"):
+        F.fit("ihc", tiny_bank_path, tmp_path / "b", architecture="anf_l8f16", minutes=0.01)
