@@ -139,6 +139,24 @@ def _setup(weights, mode, family, fibres=figures.FIBRES):
     return figures.Setup(mode, models, None, figures.weights_label(weights))
 
 
+def _compare(compute, args, setup, kw, **extra):
+    """One metric: the reference and the CNN numbers of ``compute`` (a figures.compute_* function).
+
+    Full mode: each CNN stage on its own, as the paper evaluates it (the IHC CNN on the reference
+    BM velocity, the ANF CNNs on the reference IHC potential). Light mode: end to end, the CoNNear
+    chain (cochlea, IHC, ANF) against the full reference model (TL cochlea, IHC, ANF).
+    """
+    if setup.mode == "full":
+        return compute(None, *args, mode="full", setup=setup, **extra, **kw)
+    if "cnn_anf_input" in compute.__code__.co_varnames:
+        extra = dict(extra, cnn_anf_input="cnn")
+    cnn = compute(None, *args, mode="light", setup=setup, **extra, **kw)
+    reference_only = figures.Setup("full", None, None, setup.label)
+    ref = compute(None, *args, mode="full", setup=reference_only,
+                  **{k: v for k, v in extra.items() if k != "cnn_anf_input"}, **kw)
+    return dict(cnn, **{k: v for k, v in ref.items() if k == "ref" or k.endswith("_ref")})
+
+
 #: The models a weight set is judged on (the cochlea only through the light mode).
 MODELS = ("ihc",) + tuple(figures.FIBRES)
 
@@ -188,15 +206,14 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
 
     if ihc_setup is not None:
         # Suppl. Fig. 1: excitation patterns
-        d = figures.compute_excitation_patterns(None, cfg["excitation_freqs_hz"], cfg["excitation_levels_db_spl"],
-                                                cfg["excitation_cf"], mode, setup=ihc_setup, **kw)
+        d = _compare(figures.compute_excitation_patterns, (cfg["excitation_freqs_hz"], cfg["excitation_levels_db_spl"],
+                                                           cfg["excitation_cf"]), ihc_setup, kw)
         freqs, table = excitation_rmse(d["ref"], d["cnn"])
         out["ihc_excitation"] = dict(levels_db_spl=d["levels_db_spl"], freqs_hz=freqs, n_cf=d["cf_hz"].size,
                                      rmse=table)
 
         # Fig. 3b: level growth
-        d = figures.compute_level_growth(None, cfg["growth_freq_hz"], cfg["growth_levels_db_spl"], mode,
-                                         setup=ihc_setup, **kw)
+        d = _compare(figures.compute_level_growth, (cfg["growth_freq_hz"], cfg["growth_levels_db_spl"]), ihc_setup, kw)
         out["ihc_level_growth"] = dict(freq_hz=d["freq_hz"], levels_db_spl=d["levels_db_spl"],
                                        rmse=float(curve_rmse(d["rms_ref"] * 1e3, d["rms_cnn"] * 1e3)))
     if fibres:
@@ -210,8 +227,8 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
 def _evaluate_anf(out, cfg, mode, anf_setup, fibres, kw):
     """The ANF metrics of :func:`evaluate` for ``fibres``, into ``out``."""
     # Suppl. Fig. 3: firing rates
-    d = figures.compute_anf_firing_rates(None, cfg["firing_freqs_hz"], ("pure", "sam"), cfg["firing_levels_db_spl"],
-                                         cfg["firing_tone_s"], fibres=fibres, mode=mode, setup=anf_setup, **kw)
+    d = _compare(figures.compute_anf_firing_rates, (cfg["firing_freqs_hz"], ("pure", "sam"), cfg["firing_levels_db_spl"],
+                                                    cfg["firing_tone_s"]), anf_setup, kw, fibres=fibres)
     ref, cnn = {}, {}
     levels = np.asarray(cfg["firing_levels_db_spl"], dtype=float)
     for fib in fibres:
@@ -232,8 +249,7 @@ def _evaluate_anf(out, cfg, mode, anf_setup, fibres, kw):
         ("anf_synchrony_level", figures.compute_synchrony_level, "synchrony_levels_db_spl",
          {"tone_s": cfg["synchrony_tone_s"]}),
     ):
-        d = compute(None, cfg["anf_freqs_hz"], cfg[levels_key], fibres=fibres, mode=mode, setup=anf_setup,
-                    **extra, **kw)
+        d = _compare(compute, (cfg["anf_freqs_hz"], cfg[levels_key]), anf_setup, kw, fibres=fibres, **extra)
         out[name] = dict(levels_db_spl=d["levels_db_spl"], freqs_hz=d["freqs_hz"], rmse={
             figures.FIBRE_LABEL[fib]: np.atleast_1d(curve_rmse(d["ref"][fib], d["cnn"][fib]))
             for fib in fibres})

@@ -261,6 +261,7 @@ class Setup:
     models: dict | None
     note: str | None
     label: str
+    quality: str | None = None  # which weight set is shown and how good it is (a footnote)
 
     @property
     def has_cnn(self):
@@ -268,12 +269,39 @@ class Setup:
 
 
 def weights_label(weights):
-    """Short name of a weight source for legends and tables (str)."""
+    """Short name of a weight source for legends and tables (str); the shipped set with its version."""
     if weights is None:
         return "none (reference only)"
     if isinstance(weights, dict):
         return "custom models"
+    if str(weights) == "connear-lab":
+        info = connear_lab_info()
+        if info:
+            return f"connear-lab {info['version']}"
     return str(weights)
+
+
+def connear_lab_info():
+    """The shipped connear-lab set's manifest (dict with version, summary, scores ...), or None."""
+    from .weights import connear_lab_dir
+
+    try:
+        manifest = json.loads((connear_lab_dir() / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if "version" in manifest else None
+
+
+def weights_quality(weights):
+    """The footnote that says which CoNNear weights a figure shows and how good they are (str or None)."""
+    if isinstance(weights, (str, os.PathLike)) and str(weights) == "connear-lab":
+        info = connear_lab_info()
+        if info:
+            return (f"CoNNear: connear-lab weights {info['version']}, trained by this project on a CPU (not the "
+                    f"authors' weights); {info.get('summary', '')}. weights=\"official\" uses the authors' set.")
+    if isinstance(weights, (str, os.PathLike)) and str(weights) == "official":
+        return "CoNNear: the authors' official weights."
+    return None
 
 
 def weights_from_directory(folder):
@@ -385,7 +413,7 @@ def prepare(weights="connear-lab", mode="full", family="ihc", cnn_anf_input="ref
         if mode == "light":
             note += "\nLight mode needs the CoNNear cochlea: showing the full (TL) reference."
         return Setup("full", None, note, label)
-    return Setup(mode, models, None, label)
+    return Setup(mode, models, None, label, weights_quality(weights))
 
 
 def _models_key(models):
@@ -1063,6 +1091,13 @@ def _finish(fig, setup, title):
     mode = "full: TL cochlea" if setup.mode == "full" else "light: CoNNear cochlea"
     fig.suptitle(f"{title}  [{mode}]", fontsize=11)
     fig.tight_layout()
+    if setup.quality and setup.has_cnn and not setup.note:
+        width_in, height_in = fig.get_size_inches()
+        chars_per_line = max(20, int(width_in * 0.9 / 0.05))
+        n_lines = -(-len(setup.quality) // chars_per_line)
+        axes_bottom = min(p.y0 for ax in fig.axes for p in [ax.get_position()])
+        fig.subplots_adjust(bottom=min(0.5, axes_bottom + (0.14 * n_lines + 0.1) / height_in))
+        fig.text(0.5, 0.01, setup.quality, ha="center", va="bottom", fontsize=7, color="0.3", wrap=True)
     if setup.note:
         width_in, height_in = fig.get_size_inches()
         chars_per_line = max(20, int(width_in * 0.9 / 0.055))  # 7.5-pt text, ~0.055 in per char
@@ -1667,7 +1702,7 @@ def main(argv=None):
     print(f"Wrote {len(written)} figure(s) with their numbers to {out} in {time.perf_counter() - t0:.0f} s")
     if cache.directory is not None:
         print(f"Simulations are cached in {cache.directory} (delete it to recompute; --no-cache skips it)")
-    print("Open the lab in JupyterLab:  pip install jupyterlab && jupyter lab notebooks/")
+    print('Open the lab in JupyterLab:  pip install -e ".[lab]" && jupyter lab notebooks/')
     return 0
 
 

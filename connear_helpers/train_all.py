@@ -1,6 +1,11 @@
 """Build a training set and train CoNNear stages in one command, on one machine, to a time budget.
 
-This is the whole method of the paper in one call: reference simulations of a speech corpus
+Two recipes. ``--recipe cpu`` (the default) is this project's, for the lab's CPU-sized
+architectures on one CPU core (:mod:`connear_helpers.training.cpu_recipe`)::
+
+    python -m connear_helpers.train_all --out WORK [--minutes 60] [--ship connear_weights]
+
+``--recipe paper`` is the whole method of the paper in one call: reference simulations of a speech corpus
 (:mod:`connear_helpers.datasets`, on a Dask cluster), then one model per stage
 (:mod:`connear_helpers.train`), then a weight folder in the ``connear-lab`` format that
 ``weights=`` accepts, with each model's training facts in its manifest::
@@ -187,8 +192,15 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
 def _main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m connear_helpers.train_all",
                                  description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True, help="work folder (data/, train/, weights/)")
-    ap.add_argument("--n-sentences", type=int, required=True, help="recordings of the corpus to simulate")
+    ap.add_argument("--recipe", choices=("cpu", "paper"), default="cpu",
+                    help="cpu: TL bank + CPU-sized architectures, one stage after another (default); "
+                         "paper: speech dataset + the paper's architectures (for a GPU)")
+    ap.add_argument("--out", required=True, help="work folder (cpu: bank/, runs/; paper: data/, train/, weights/)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="cpu recipe: training minutes per stage")
+    ap.add_argument("--bank-segments", type=int, default=48, help="cpu recipe: sounds in the TL bank")
+    ap.add_argument("--ship", default=None, metavar="DIR",
+                    help="cpu recipe: update the weight set in DIR (e.g. connear_weights) where a stage improved")
+    ap.add_argument("--n-sentences", type=int, default=None, help="paper recipe: recordings of the corpus")
     ap.add_argument("--stages", nargs="+", default=list(STAGES), choices=STAGES)
     ap.add_argument("--corpus", default="tts", help="'tts' (offline text-to-speech) or a folder of WAV files")
     ap.add_argument("--workers", type=int, default=None, help="Dask LocalCluster workers (default: one per core)")
@@ -202,6 +214,17 @@ def _main(argv=None):
     ap.add_argument("--cochlea-model", choices=("cochlea", "cochlea_small"), default="cochlea",
                     help="cochlea architecture: the paper's (11.7 M parameters) or this project's smaller one (3.7 M)")
     args = ap.parse_args(argv)
+    if args.recipe == "cpu":
+        from .training.cpu_recipe import train_all_cpu
+
+        try:
+            train_all_cpu(args.out, args.stages, args.minutes, args.bank_segments, args.seed, args.ship)
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.n_sentences is None:
+        ap.error("--recipe paper needs --n-sentences")
     cfs = args.cfs
     if cfs is not None and cfs != "all":
         cfs = int(cfs) if cfs.isdigit() else [int(c) for c in cfs.split(",")]

@@ -1,0 +1,219 @@
+"""The shipped "connear-lab" weight set: assembled from training runs, judged, replaced only where better.
+
+``python -m connear_helpers.training.weight_set --runs RUNS --out connear_weights`` takes each
+stage's run folder (``RUNS/<stage>/``, :mod:`.fit`), judges the candidate models with
+:func:`connear_helpers.evaluate.evaluate` in full and light mode, and writes the set: per stage,
+the candidate replaces the shipped model only if its score improved (lower is better; a score
+of 1 is the bar of issue #11):
+
+* ihc: worst IHC excitation-pattern RMSE at 0.5/1/2 kHz, 10-90 dB (full mode) / 0.1 mV;
+* anfh, anfm, anfl: max(worst rate-level RMSE / 10 spikes/s, worst synchrony-level RMSE / 0.02)
+  at 1 and 4 kHz (full mode, the fibre's own curves);
+* cochlea: max(light-mode excitation-pattern RMSE / 0.3 mV, light-mode HSR rate-level RMSE at
+  1 kHz / 15 spikes/s), the chain judged end to end.
+
+``manifest.json`` holds, per model, its file, sha256, architecture, parameter count, training
+facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, start weights), the
+bank it learnt from and the software, and for the set its version (the date), both evaluation
+tables (the long tables of :func:`connear_helpers.evaluate.table_rows`), the bar and the scores,
+and a one-line ``summary`` that figures and panels show beside CoNNear output.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+FORMAT = "connear-lab-weights/2"
+STAGES = ("cochlea", "ihc", "anfh", "anfm", "anfl")
+_FIBRE_LABEL = {"anfh": "HSR", "anfm": "MSR", "anfl": "LSR"}
+
+
+def _worst_excitation(result):
+    e = result["ihc_excitation"]
+    cols = [j for j, f in enumerate(e["freqs_hz"]) if any(abs(f - g) < 1 for g in (500.0, 1000.0, 2000.0))]
+    rows = [i for i, level in enumerate(e["levels_db_spl"]) if 10 <= level <= 90]
+    return float(np.max(np.asarray(e["rmse"])[np.ix_(rows, cols)]))
+
+
+def _curve(result, metric, fibre, cfs):
+    r = result[metric]
+    cols = [j for j, f in enumerate(r["freqs_hz"]) if any(abs(np.log2(f / g)) < 0.1 for g in cfs)]
+    return float(np.max(np.asarray(r["rmse"][fibre])[cols]))
+
+
+def scores(full, light):
+    """{stage: score} of evaluate() results in full and light mode (see the module docstring)."""
+    out = {"ihc": _worst_excitation(full) / 0.1}
+    for stage, fib in _FIBRE_LABEL.items():
+        out[stage] = max(_curve(full, "anf_rate_level", fib, (1000.0, 4000.0)) / 10.0,
+                         _curve(full, "anf_synchrony_level", fib, (1000.0, 4000.0)) / 0.02)
+    out["cochlea"] = max(_worst_excitation(light) / 0.3,
+                         _curve(light, "anf_rate_level", "HSR", (1000.0,)) / 15.0)
+    return {k: round(v, 4) for k, v in out.items()}
+
+
+def summary(full, light):
+    """One line on the set's measured error, for figures, panels and the README."""
+    rl = max(_curve(full, "anf_rate_level", f, (1000.0, 4000.0)) for f in _FIBRE_LABEL.values())
+    sync = max(_curve(full, "anf_synchrony_level", f, (1000.0, 4000.0)) for f in _FIBRE_LABEL.values())
+    passed = full["bar"]["passed"] and light["bar"]["passed"]
+    return (f"measured against the reference model: IHC excitation patterns {_worst_excitation(full):.2f} mV, "
+            f"ANF rate-level {rl:.1f} spikes/s, synchrony-level {sync:.3f} (worst RMSE, full mode); light mode "
+            f"{_worst_excitation(light):.2f} mV, HSR rate-level {_curve(light, 'anf_rate_level', 'HSR', (1000.0,)):.1f} "
+            f"spikes/s; bar of issue #11 {'passed' if passed else 'not passed'}")
+
+
+def _software():
+    import keras
+    import scipy
+
+    info = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "keras": keras.__version__, "backend": keras.backend.backend()}
+    if info["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        info["tensorflow"] = tf.__version__
+    return info
+
+
+def _model_entry(stage, run):
+    """Manifest entry of a run's best weights (the file is copied separately)."""
+    from ..models import MODEL_INFO
+    from ..weights import file_sha256
+
+    state = json.loads((run / "state.json").read_text())
+    path = run / f"{stage}.weights.h5"
+    return {"file": f"{stage}.weights.h5", "sha256": file_sha256(path), "architecture": state["architecture"],
+            "params": MODEL_INFO[state["architecture"]]["params"],
+            "training": {"recipe": "connear_helpers.training.fit (L1 loss, Adam, bank windows, random gains)",
+                         "steps": state["step"], "cpu_hours": round(state["wall_s"] / 3600, 2),
+                         "sessions": state["sessions"], "batch_size": state["batch_size"],
+                         "window": state["layout"], "learning_rate_now": state["lr"],
+                         "best_validation_loss_cnn_units": state["best_val"], "best_step": state["best_step"],
+                         "init_weights": state.get("init_weights")},
+            "data": state["bank"]}
+
+
+def _write_manifest(folder, manifest):
+    tmp = folder / ".manifest.tmp.json"
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(tmp, folder / "manifest.json")
+
+
+def judge(folder, quick=False, progress=True, cache=None):
+    """Evaluate a weight folder in full and light mode: (full result, light result)."""
+    from .. import evaluate as _evaluate
+    from .. import figures
+
+    if cache is None:  # the on-disk cache: the reference simulations are the same for every candidate
+        cache = figures.DEFAULT_CACHE.with_directory(figures.default_cache_dir())
+    full = _evaluate.evaluate(str(folder), quick=quick, mode="full", progress=progress, cache=cache)
+    light = _evaluate.evaluate(str(folder), quick=quick, mode="light", progress=progress, cache=cache)
+    return full, light
+
+
+def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=None, force=False):
+    """Build the candidate set from ``runs`` ({stage: run folder} or a folder of stage folders),
+    judge it, keep per stage the better of the shipped and the candidate model, and write the set.
+
+    Returns (manifest, changed stages). Nothing is written when no stage improved (unless force).
+    """
+    from .. import evaluate as _evaluate
+
+    out = pathlib.Path(out_dir)
+    if not isinstance(runs, dict):
+        runs = {s: pathlib.Path(runs) / s for s in STAGES if (pathlib.Path(runs) / s / f"{s}.weights.h5").is_file()}
+    runs = {s: pathlib.Path(r) for s, r in runs.items()}
+    shipped = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else None
+    with tempfile.TemporaryDirectory(prefix="connear-candidate-") as tmp:
+        cand = pathlib.Path(tmp)
+        entries = {}
+        for stage in STAGES:
+            if stage in runs:
+                shutil.copyfile(runs[stage] / f"{stage}.weights.h5", cand / f"{stage}.weights.h5")
+                entries[stage] = _model_entry(stage, runs[stage])
+            elif shipped and stage in shipped["models"]:
+                shutil.copyfile(out / shipped["models"][stage]["file"], cand / f"{stage}.weights.h5")
+                entries[stage] = dict(shipped["models"][stage], file=f"{stage}.weights.h5")
+            else:
+                raise FileNotFoundError(f"no {stage} model: neither a run in {sorted(runs)} nor a shipped one")
+        _write_manifest(cand, {"format": FORMAT, "models": entries})
+        full, light = judge(cand, quick, progress, cache)
+        new_scores = scores(full, light)
+        old_scores = (shipped or {}).get("scores", {})
+        changed = [s for s in STAGES if s in runs and (s not in old_scores or new_scores[s] < old_scores[s])]
+        if not changed and not force:
+            return shipped, []
+        if shipped and set(changed) != set(runs):
+            # mix: the shipped model where the candidate is not better, then judge the mix
+            for stage in set(runs) - set(changed):
+                shutil.copyfile(out / shipped["models"][stage]["file"], cand / f"{stage}.weights.h5")
+                entries[stage] = dict(shipped["models"][stage], file=f"{stage}.weights.h5")
+            _write_manifest(cand, {"format": FORMAT, "models": entries})
+            full, light = judge(cand, quick, progress, cache)
+            new_scores = scores(full, light)
+        out.mkdir(parents=True, exist_ok=True)
+        for stage in STAGES:
+            shutil.copyfile(cand / f"{stage}.weights.h5", out / f"{stage}.weights.h5")
+    today = datetime.date.today()
+    manifest = {
+        "format": FORMAT,
+        "name": "connear-lab",
+        "version": today.strftime("%Y.%m.%d"),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "about": ("CoNNear weights trained by the connear-lab project itself on CPU-sized architectures "
+                  "(connear_helpers.models.LAB_ARCHITECTURES), not the authors' weights"),
+        "models": entries,
+        "software": _software(),
+        "hardware": {"cpu": _cpu(), "cores_used_for_training": 1},
+        "scores": new_scores,
+        "summary": summary(full, light),
+        "evaluation": {"quick": bool(quick),
+                       "reference_options": _evaluate.EVALUATION_REFERENCE_OPTIONS,
+                       "full": {"bar": _evaluate.to_jsonable(full["bar"]), "rows": _evaluate.to_jsonable(full["rows"])},
+                       "light": {"bar": _evaluate.to_jsonable(light["bar"]),
+                                 "rows": _evaluate.to_jsonable(light["rows"])}},
+    }
+    _write_manifest(out, manifest)
+    return manifest, changed
+
+
+def _cpu():
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m connear_helpers.training.weight_set",
+                                description="Judge training runs and update the shipped connear-lab weight set.")
+    p.add_argument("--runs", required=True, help="folder holding <stage>/ run folders of connear_helpers.training.fit")
+    p.add_argument("--out", default="connear_weights", help="the weight set folder (default connear_weights)")
+    p.add_argument("--quick", action="store_true", help="quick evaluation (indicative; not for shipping)")
+    p.add_argument("--force", action="store_true", help="write the set even if no stage improved")
+    a = p.parse_args(argv)
+    manifest, changed = assemble(a.runs, a.out, quick=a.quick, force=a.force)
+    if not changed:
+        print("no stage improved on the shipped set; nothing written")
+        return 0
+    print(f"updated {', '.join(changed)} in {a.out} (version {manifest['version']}):\n{manifest['summary']}")
+    print("scores (1 = the bar of issue #11, lower is better): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in manifest["scores"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,92 @@
+"""The shipped set: scores against the bar, per-stage replacement only when better, the manifest."""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+from connear_helpers import figures  # noqa: E402
+from connear_helpers import models as M  # noqa: E402
+from connear_helpers.training import weight_set as WS  # noqa: E402
+
+
+def _result(mode, ep=0.05, rl=5.0, sync=0.01, hsr_1k=None):
+    """A synthetic evaluate() result (the fields scores() and summary() read)."""
+    curves = {"freqs_hz": np.array([1006.99, 3972.69])}
+    rl_rmse = {f: np.array([rl, rl]) for f in ("HSR", "MSR", "LSR")}
+    if hsr_1k is not None:
+        rl_rmse["HSR"] = np.array([hsr_1k, 99.0])
+    return {"mode": mode, "bar": {"passed": False, "items": [], "missing": []}, "rows": [],
+            "ihc_excitation": {"freqs_hz": np.array([250.0, 500.0, 1000.0, 2000.0]),
+                               "levels_db_spl": np.array([0.0, 10.0, 90.0, 100.0]),
+                               "rmse": np.array([[9.0, 9.0, 9.0, 9.0], [9.0, ep, ep, ep], [9.0, ep, ep, 2 * ep],
+                                                 [9.0, 9.0, 9.0, 9.0]])},
+            "anf_rate_level": dict(curves, rmse=rl_rmse),
+            "anf_synchrony_level": dict(curves, rmse={f: np.array([sync, sync]) for f in ("HSR", "MSR", "LSR")})}
+
+
+def test_scores_are_relative_to_the_bar():
+    s = WS.scores(_result("full", ep=0.05, rl=5.0, sync=0.03), _result("light", ep=0.15, hsr_1k=7.5))
+    assert s["ihc"] == pytest.approx(1.0)  # worst 0.1 mV at 2 kHz, 90 dB: exactly the bar
+    assert s["anfh"] == s["anfm"] == s["anfl"] == pytest.approx(1.5)  # synchrony 0.03 / 0.02
+    assert s["cochlea"] == pytest.approx(1.0)  # light 0.3 mV / 0.3; HSR 1 kHz 7.5 / 15 (4 kHz not judged)
+    text = WS.summary(_result("full"), _result("light", hsr_1k=7.5))
+    assert "0.10 mV" in text and "not passed" in text
+
+
+def _fake_run(tmp_path, stage, architecture, seed):
+    run = tmp_path / f"runs{seed}" / stage
+    run.mkdir(parents=True)
+    m = M.build_model(architecture, n_cf=1)
+    rng = np.random.default_rng(seed)
+    m.set_weights([rng.normal(size=w.shape).astype("f4") for w in m.get_weights()])
+    m.save_weights(run / f"{stage}.weights.h5")
+    layout = dict(left=256, window=2048, right=256, length=2560)
+    (run / "state.json").write_text(json.dumps(dict(architecture=architecture, step=10, wall_s=36.0, sessions=1,
+                                                    batch_size=4, layout=layout, lr=1e-3, best_val=0.1,
+                                                    best_step=10, bank={"segments": 2}, init_weights=None)))
+    return run
+
+
+def test_a_stage_is_replaced_only_when_it_improved(tmp_path, monkeypatch):
+    arch = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f16", "anfh": "anf_l8f16", "anfm": "anf_l8f16",
+            "anfl": "anf_l8f16"}
+    first = {s: _fake_run(tmp_path, s, a, 1) for s, a in arch.items()}
+    second = {s: _fake_run(tmp_path, s, a, 2) for s, a in arch.items() if s in ("ihc", "anfh")}
+    judged = []
+
+    def fake_judge(folder, quick=False, progress=True, cache=None):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        judged.append(manifest)
+        better_ihc = manifest["models"]["ihc"]["sha256"] == _sha(second["ihc"] / "ihc.weights.h5")
+        return _result("full", ep=0.05 if better_ihc else 0.2, rl=20.0), _result("light", ep=0.4, hsr_1k=20.0)
+
+    monkeypatch.setattr(WS, "judge", fake_judge)
+    out = tmp_path / "connear_weights"
+    manifest, changed = WS.assemble(first, out, progress=False)
+    assert sorted(changed) == sorted(arch) and manifest["scores"]["ihc"] == pytest.approx(4.0)
+    assert manifest["models"]["ihc"]["architecture"] == "ihc_f16" and manifest["version"]
+    # the set loads: the manifest's architecture is built
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(out))
+    from connear_helpers.weights import load_model
+
+    assert M.model_name_of(load_model("ihc", "connear-lab")) == "ihc_f16"
+    assert figures.weights_label("connear-lab") == f"connear-lab {manifest['version']}"
+    assert "trained by this project" in figures.weights_quality("connear-lab")
+    # second round: the IHC improved (replaced), ANF-H did not (kept), the rest untouched
+    old_anfh = (out / "anfh.weights.h5").read_bytes()
+    manifest, changed = WS.assemble(second, out, progress=False)
+    assert changed == ["ihc"] and manifest["scores"]["ihc"] == pytest.approx(1.0)
+    assert (out / "anfh.weights.h5").read_bytes() == old_anfh
+    assert _sha(out / "ihc.weights.h5") == _sha(second["ihc"] / "ihc.weights.h5")
+    # nothing better: nothing written
+    before = (out / "manifest.json").read_text()
+    _, changed = WS.assemble({"anfh": second["anfh"]}, out, progress=False)
+    assert changed == [] and (out / "manifest.json").read_text() == before
+
+
+def _sha(path):
+    from connear_helpers.weights import file_sha256
+
+    return file_sha256(path)
