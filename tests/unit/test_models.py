@@ -340,7 +340,9 @@ def test_model_info_matches_spec_context_and_multiples():
     assert (info["ihc"]["input_scale"], info["ihc"]["output_scale"]) == (1e6, 0.1)
     assert (info["anfl"]["input_scale"], info["anfl"]["output_scale"]) == (10.0, 100.0)
     assert info["cochlea"]["output_unit"] == "m/s" and info["anfh"]["output_unit"] == "spikes/s"
-    assert set(M.MODEL_NAMES) == set(SPEC_PARAMS)
+    # the paper's graphs plus the lab's CPU-sized architectures, nothing else
+    assert set(M.MODEL_NAMES) == set(SPEC_PARAMS) | set(M.LAB_ARCHITECTURES)
+    assert not set(SPEC_PARAMS) & set(M.LAB_ARCHITECTURES)
 
 
 def test_unknown_name_and_bad_n_cf():
