@@ -9,6 +9,10 @@ Sound pressure (Pa, 100 kHz) -> middle ear -> nonlinear transmission-line cochle
 >>> import verhulst2018
 >>> out = verhulst2018.simulate(signal, fs=100_000, cf="abr")
 >>> out.v.shape, out.anfh.shape     # (n_samples, 401), (n_samples / 5, 401)
+
+Engines (``engine=``): "exact" (default; the original's floating-point operations, compiled),
+"fast" (the same model with cheaper numerics, within a stated tolerance of "exact", and batches
+integrated in lockstep: see verhulst2018/fast.py) and "numpy" (the slow executable specification).
 """
 from __future__ import annotations
 
@@ -22,12 +26,15 @@ import numpy as np
 from . import anf as _anf
 from . import brainstem as _brainstem
 from . import cochlea as _cochlea
+from . import fast as _fast
 from . import ihc as _ihc
 from . import middle_ear as _middle_ear
 from .poles import normal_hearing_poles, poles_from_audiogram, section_cf, validate_poles
 
 __all__ = [
     "simulate",
+    "check_engine",
+    "ENGINES",
     "PeripheryResponse",
     "poles_from_audiogram",
     "normal_hearing_poles",
@@ -41,6 +48,27 @@ DECIMATION = 5
 OUTPUTS = ("v", "y", "ihc", "anfh", "anfm", "anfl", "cn", "ic", "w1", "w3", "w5", "emission")
 DEFAULT_OUTPUTS = ("v", "y", "ihc", "anfh", "anfm", "anfl")
 FIBRE_COUNTS = (13, 3, 3)  # HSR, MSR, LSR fibres per CF for CN, IC and the waves
+#: The engines: "exact" (compiled, the original's arithmetic), "fast" (cheaper numerics within a
+#: stated tolerance, batched lanes) and "numpy" (the executable specification). "cpp" is the old
+#: name of "exact" and still accepted.
+ENGINES = ("exact", "fast", "numpy")
+ENGINE_ALIASES = {"cpp": "exact"}
+DEFAULT_ENGINE = "exact"
+
+
+def check_engine(engine):
+    """The canonical engine name for ``engine`` ("exact", "fast", "numpy"; "cpp" = "exact").
+
+    Raises ValueError naming the choices for anything else.
+    """
+    name = ENGINE_ALIASES.get(engine, engine) if isinstance(engine, str) else engine
+    if name not in ENGINES:
+        raise ValueError(
+            f"engine must be one of {ENGINES} ('exact': the original's arithmetic, for comparisons with "
+            f"the published model; 'fast': within a stated tolerance, for panels and datasets; 'numpy': the "
+            f"slow specification), got {engine!r}"
+        )
+    return name
 
 
 @dataclasses.dataclass
@@ -166,22 +194,16 @@ def _resolve_poles(poles):
 def _simulate_one(x, options, progress=None):
     """Run every stage for one signal (n_samples,) in Pa at 100 kHz; progress(j) per 5000 samples."""
     o = options
+    if o["engine"] == "fast":
+        return _simulate_fast(x[None, :], options, progress)[0]
     outputs = o["outputs"]
     sections = o["sections"]
     p = _cochlea.tl_parameters(FS, o["poles"], o["nonlinear"], o["irregularities"], o["subject"])
     s = _middle_ear.middle_ear_filter(x, FS)
-    solve = _cochlea.solve_cpp if o["engine"] == "cpp" else _cochlea.solve_numpy
+    exact = o["engine"] == "exact"
+    solve = _cochlea.solve_cpp if exact else _cochlea.solve_numpy
     v, y, q0, n_rhs, n_updates = solve(s, p, sections, o["integrator"], progress, store_y="y" in outputs)
-    res = PeripheryResponse(
-        cf=section_cf()[sections],
-        section=sections,
-        fs_bm=FS,
-        fs_ihc=FS,
-        fs_anf=FS / DECIMATION,
-        n_rhs_evaluations=int(n_rhs),
-        n_pole_updates=int(n_updates),
-        options={k: val for k, val in o.items() if k not in ("poles",)},
-    )
+    res = _response(o, n_rhs, n_updates)
     if "v" in outputs:
         res.v = v
     if "y" in outputs:
@@ -207,6 +229,52 @@ def _simulate_one(x, options, progress=None):
             if brainstem:
                 _add_brainstem(res, rates, o)
     return res
+
+
+def _response(o, n_rhs, n_updates):
+    """An empty PeripheryResponse for the options ``o`` (outputs are set by the caller)."""
+    sections = o["sections"]
+    return PeripheryResponse(
+        cf=section_cf()[sections],
+        section=sections,
+        fs_bm=FS,
+        fs_ihc=FS,
+        fs_anf=FS / DECIMATION,
+        n_rhs_evaluations=int(n_rhs),
+        n_pole_updates=int(n_updates),
+        options={k: val for k, val in o.items() if k not in ("poles",)},
+    )
+
+
+def _simulate_fast(x, options, progress=None):
+    """The fast engine for signals (n_signals, n_samples) in Pa at 100 kHz, integrated in lockstep.
+
+    Returns one PeripheryResponse per signal. All stages up to the ANF run in the compiled loop;
+    the emission filter and CN/IC/waves are applied afterwards.
+    """
+    o = options
+    outputs = set(o["outputs"])
+    brainstem = bool({"cn", "ic", "w1", "w3", "w5"} & outputs)
+    loop_outputs = outputs & {"v", "y", "ihc", "anfh", "anfm", "anfl"}
+    if brainstem:
+        loop_outputs |= {"anfh", "anfm", "anfl"}
+    p = _cochlea.tl_parameters(FS, o["poles"], o["nonlinear"], o["irregularities"], o["subject"])
+    s = np.stack([_middle_ear.middle_ear_filter(row, FS) for row in x])
+    out = _fast.solve_fast(s, p, o["sections"], tuple(loop_outputs), o["integrator"], progress)
+    results = []
+    for i in range(x.shape[0]):
+        # the fast engine evaluates the poles at every right-hand-side evaluation (no hysteresis)
+        res = _response(o, out["n_rhs_evaluations"], out["n_rhs_evaluations"])
+        res.options["isa"] = out["isa"]
+        for name in ("v", "y", "ihc", "anfh", "anfm", "anfl"):
+            if name in outputs:
+                setattr(res, name, out[name][i])
+        if "emission" in outputs:
+            res.emission = _middle_ear.emission_filter(out["q0"][i], FS)
+        if brainstem:
+            _add_brainstem(res, {name: out[name][i] for name in ("anfh", "anfm", "anfl")}, o)
+        results.append(res)
+    return results
 
 
 def _add_brainstem(res, rates, o):
@@ -235,7 +303,7 @@ def simulate(
     subject=1,
     poles="normal",
     integrator="scipy117",
-    engine="cpp",
+    engine=DEFAULT_ENGINE,
     resample=False,
     fibres=FIBRE_COUNTS,
     brainstem_version="1.2",
@@ -256,11 +324,17 @@ def simulate(
     poles: "normal" (the normal-hearing profile), an array of one starting pole per section
         (1000 values, or 1001 with the stapes node first), or ``poles_from_audiogram(...)``.
     integrator: "scipy117" (default; SciPy >= 1.17 DOPRI5 behaviour, as the public reference
-        case) or "legacy" (SciPy <= 1.16, as the published results); see cochlea.py.
-    engine: "cpp" (compiled core) or "numpy" (the slow executable specification).
+        case) or "legacy" (SciPy <= 1.16, as the published results); see cochlea.py. The fast
+        engine takes two fixed steps per sample for "scipy117" and one for "legacy" (fast.py).
+    engine: "exact" (default: compiled, the original's floating-point operations; use it to compare
+        with the published model), "fast" (cheaper numerics, within about 1 % of "exact"; batches
+        are integrated in lockstep, several signals per SIMD lane group: for interactive use and
+        datasets; see verhulst2018/fast.py) or "numpy" (the slow executable specification).
+        "cpp" is an old name of "exact".
     fibres: numbers of (HSR, MSR, LSR) fibres per CF for cn, ic and the waves.
     brainstem_version: "1.2" (unit-gain CN/IC filters) or "1.1" (the paper's form).
-    n_jobs: worker processes for a batch (default: one per CPU core, at most one per signal).
+    n_jobs: worker processes for a batch (default: one per CPU core, at most one per signal; with
+        the fast engine, one per group of up to 8 signals integrated in lockstep).
         Workers are spawned and re-import the main module: in a script, call simulate under
         ``if __name__ == "__main__":``.
     progress: show a progress bar (default: for batches and signals longer than 0.5 s).
@@ -287,8 +361,7 @@ def simulate(
         x = resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
     if integrator not in _cochlea.INTEGRATOR_MODES:
         raise ValueError(f"integrator must be one of {_cochlea.INTEGRATOR_MODES}, got {integrator!r}")
-    if engine not in ("cpp", "numpy"):
-        raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
+    engine = check_engine(engine)
     if brainstem_version not in ("1.1", "1.2"):
         raise ValueError(f'brainstem_version must be "1.1" or "1.2", got {brainstem_version!r}')
     if len(tuple(fibres)) != 3:
@@ -330,29 +403,49 @@ def _run_with_progress(x, options, progress):
     return res
 
 
+def _batch_groups(options, n):
+    """Index lists of the signals each task simulates: one signal, or with the fast engine groups of
+    up to fast.MAX_LANES signals integrated in lockstep."""
+    if options["engine"] != "fast":
+        return [[i] for i in range(n)]
+    size = _fast.MAX_LANES
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def _simulate_group(x, options):
+    """Responses (list) for the signals x (n_signals, n_samples) of one task."""
+    if options["engine"] == "fast":
+        return _simulate_fast(x, options)
+    return [_simulate_one(row, options) for row in x]
+
+
 def _simulate_batch(x, options, n_jobs, progress):
     n = x.shape[0]
+    groups = _batch_groups(options, n)
     if n_jobs is None:
-        n_jobs = min(n, os.cpu_count() or 1)
-    n_jobs = max(1, min(int(n_jobs), n))
+        n_jobs = min(len(groups), os.cpu_count() or 1)
+    n_jobs = max(1, min(int(n_jobs), len(groups)))
     from tqdm.auto import tqdm
 
     bar = tqdm(total=n, desc="verhulst2018", unit="signal", disable=not progress)
     results = [None] * n
     try:
         if n_jobs == 1:
-            for i in range(n):
-                results[i] = _simulate_one(x[i], options)
-                bar.update(1)
+            for g in groups:
+                for i, res in zip(g, _simulate_group(x[g], options)):
+                    results[i] = res
+                bar.update(len(g))
             return results
         # "spawn": safe beside threads of TensorFlow or Jupyter in the parent process
         ctx = multiprocessing.get_context("spawn")
         try:
             with concurrent.futures.ProcessPoolExecutor(n_jobs, mp_context=ctx) as pool:
-                futures = {pool.submit(_simulate_one, x[i], options): i for i in range(n)}
+                futures = {pool.submit(_simulate_group, x[g], options): g for g in groups}
                 for fut in concurrent.futures.as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    bar.update(1)
+                    g = futures[fut]
+                    for i, res in zip(g, fut.result()):
+                        results[i] = res
+                    bar.update(len(g))
         except concurrent.futures.process.BrokenProcessPool as err:
             raise RuntimeError(
                 "verhulst2018.simulate: a worker process of the batch died. Workers are started "

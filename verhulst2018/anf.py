@@ -67,16 +67,19 @@ def fibre_constants(fibre, fs_an=20000.0):
     }
 
 
-def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp", simd=True):
+def anf_rate(vihc_decimated, fs_an, fibre, engine="exact", simd=True):
     """Firing rate [spikes/s], (M, C) float64, of one fibre of class `fibre` ('hsr'|'msr'|'lsr').
 
     vihc_decimated: IHC potential (M, C) [V] at fs_an [Hz] (normally 20 kHz, from decimate_ihc).
     A 50-ms warm-up at the nominal rest activation precedes row 0 (not part of the output).
-    engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification);
+    engine: "exact" (compiled time loop; "cpp" is its old name) or "numpy" (this module's loop, the specification);
     simd=False makes the compiled path use its portable loops (the same numbers; for tests).
     """
-    if engine not in ("cpp", "numpy"):
-        raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
+    if engine not in ("exact", "cpp", "numpy"):
+        raise ValueError(
+            f'engine must be "exact" (compiled; "cpp" is its old name) or "numpy", got {engine!r}; '
+            'the fast engine runs this stage inside its own loop (verhulst2018.fast)'
+        )
     x = np.asarray(vihc_decimated, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(
@@ -116,14 +119,14 @@ def anf_rate(vihc_decimated, fs_an, fibre, engine="cpp", simd=True):
 
     def ca_drive(start, stop):
         # Ca activation input (square-root domain) has no memory: a block of samples at once
-        if engine == "cpp":  # the same numbers, compiled
+        if engine != "numpy":  # the same numbers, compiled
             _core = compiled_core()
             return _core.ca_drive(x[start:stop], c["V_half"], S_CA, a_ca, simd)
         k_in = np.sqrt(1.0 / (1.0 + _libm.exp(-(x[start:stop] - c["V_half"]) / S_CA)))
         k_in *= 1.0 - a_ca
         return k_in
 
-    if engine == "cpp":
+    if engine != "numpy":
         _core = compiled_core()
         constants = dict(c, M=M_RRP, L=L_RESERVE, rw_factor=rw_factor, rq_factor=rq_factor)
         state = dict(q=q, w=w, k=k, rho=rho, avail=avail, history=history, ptr=0)

@@ -6,11 +6,15 @@ is integrated with DOPRI5 exactly as the reference does (spec §4.10): the pole 
 each section is updated *inside* the integrator's stages, so the result depends
 on every stage value and the integrator has to be reproduced step for step.
 
-Two engines run the same scheme:
+Two engines run this exact scheme:
 
-* ``engine="cpp"`` -- the compiled core ``verhulst2018._core`` (_tl.cpp) (fast; default);
+* ``engine="exact"`` (old name "cpp") -- the compiled core ``verhulst2018._core`` (_tl.cpp), bit for
+  bit the NumPy specification (default);
 * ``engine="numpy"`` -- :func:`solve_numpy` below, a readable NumPy version that
   is the executable specification the tests compare the C++ core against.
+
+A third, ``engine="fast"``, integrates the same equations with cheaper numerics (fixed steps, poles
+once per step, a parallel tridiagonal solve, batched lanes): see fast.py.
 
 Two integrator modes (spec §4.10):
 
@@ -77,6 +81,8 @@ class TLParameters:
     omega: np.ndarray  # rad/s, node 0 holds omega_co
     zasq: np.ndarray  # S_i of the tridiagonal system
     tri_a: np.ndarray  # sub-diagonal
+    tri_b: np.ndarray  # diagonal
+    tri_c: np.ndarray  # super-diagonal (tri_c[1000] = 0)
     tri_cp: np.ndarray  # c'_i of the Thomas algorithm (constant in time)
     tri_m: np.ndarray  # 1 / pivot m_i of the Thomas algorithm
     tri_b0: float
@@ -165,6 +171,8 @@ def tl_parameters(fs, poles, nonlinear=True, irregularities=False, subject=1):
         omega=omega,
         zasq=zasq,
         tri_a=tri_a,
+        tri_b=tri_b,
+        tri_c=tri_c,
         tri_cp=tri_cp,
         tri_m=tri_m,
         tri_b0=float(tri_b[0]),

@@ -114,18 +114,21 @@ class _Cell:
         np.add(v, t1, out=v)
 
 
-def ihc_potential(v, fs, engine="cpp", simd=True, overwrite_input=False):
+def ihc_potential(v, fs, engine="exact", simd=True, overwrite_input=False):
     """IHC receptor potential [V], (T, C) float64, from BM velocity v (T, C) [m/s] at fs [Hz].
 
     The input is scaled by 0.118 s to cilia displacement inside. A 50-ms warm-up with the MET
     conductance at rest (int(fs*0.05) steps, not part of the output) precedes sample 0.
-    engine: "cpp" (compiled time loop) or "numpy" (this module's loop, the specification).
+    engine: "exact" (compiled time loop; "cpp" is its old name) or "numpy" (this module's loop, the specification).
     simd=False makes the compiled loop use its portable path (the same numbers; for tests).
     overwrite_input=True writes the result into v (a C-contiguous float64 array) instead of new
     memory, for callers that no longer need the velocity (compiled engine only).
     """
-    if engine not in ("cpp", "numpy"):
-        raise ValueError(f'engine must be "cpp" or "numpy", got {engine!r}')
+    if engine not in ("exact", "cpp", "numpy"):
+        raise ValueError(
+            f'engine must be "exact" (compiled; "cpp" is its old name) or "numpy", got {engine!r}; '
+            'the fast engine runs this stage inside its own loop (verhulst2018.fast)'
+        )
     fs = _check_fs(fs)
     v = np.asarray(v, dtype=np.float64)
     if v.ndim != 2:
@@ -135,7 +138,7 @@ def ihc_potential(v, fs, engine="cpp", simd=True, overwrite_input=False):
         )
     n_t, n_c = v.shape
     n_warmup = int(fs * WARMUP_S)
-    if engine == "cpp":
+    if engine != "numpy":
         _core = compiled_core()
         cell = _Cell(fs, n_c)
         constants = dict(gain=CILIA_GAIN_S, x0=X0, s0=S0, s1=S1, a_met=cell.a_met, a_f=cell.a_f, a_s=cell.a_s,

@@ -16,7 +16,7 @@ def bm_velocity():
 def test_ihc_engines_agree_across_blocks(bm_velocity, monkeypatch):
     ref = ihc.ihc_potential(bm_velocity, 100_000.0, engine="numpy")
     monkeypatch.setattr(ihc, "BLOCK_ELEMENTS", 7 * 333)  # force several uneven blocks
-    for engine in ("cpp", "numpy"):
+    for engine in ("exact", "cpp", "numpy"):
         got = ihc.ihc_potential(bm_velocity, 100_000.0, engine=engine)
         np.testing.assert_allclose(got, ref, rtol=1e-13, atol=0)
 
@@ -26,7 +26,7 @@ def test_anf_engines_agree_across_blocks(bm_velocity, fibre, monkeypatch):
     vihc = ihc.decimate_ihc(ihc.ihc_potential(bm_velocity, 100_000.0))
     ref = anf.anf_rate(vihc, 20_000.0, fibre, engine="numpy")
     monkeypatch.setattr(anf, "BLOCK_ELEMENTS", 7 * 97)
-    for engine in ("cpp", "numpy"):
+    for engine in ("exact", "cpp", "numpy"):
         got = anf.anf_rate(vihc, 20_000.0, fibre, engine=engine)
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     assert ref.max() > 3 * ref[:5].mean()  # the drive did something
