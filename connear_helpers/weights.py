@@ -49,6 +49,7 @@ import sys
 import numpy as np
 
 from .models import (
+    LAB_ARCHITECTURES,
     MODEL_INFO,
     MODEL_NAMES,
     build_model,
@@ -422,8 +423,11 @@ def load_weights(model, source="connear-lab", name=None):
     entry = name or model_name
     if name is not None and name in OFFICIAL_FILES:
         arch = OFFICIAL_FILES[name][4]
+        # the paper's graphs differ in their output nonlinearity (anfl: tanh/sigmoid); the lab's
+        # CPU-sized graphs have one per family, and their weight layout is checked below
+        lab = model_name in LAB_ARCHITECTURES
         if MODEL_INFO[arch]["family"] != MODEL_INFO[model_name]["family"] or (
-                MODEL_INFO[arch]["nonlinearity"] != MODEL_INFO[model_name]["nonlinearity"]):
+                not lab and MODEL_INFO[arch]["nonlinearity"] != MODEL_INFO[model_name]["nonlinearity"]):
             raise WeightsMismatchError(
                 f"weights {name!r} are for the {arch!r} architecture, not for the "
                 f"{model_name!r} model; build the model with build_model({arch!r})")

@@ -229,6 +229,26 @@ def test_connear_lab_set_with_manifest(tmp_path, monkeypatch):
         W.load_model("ihc", "connear-lab", n_cf=1)
 
 
+def test_connear_lab_set_with_one_anf_architecture_for_all_fibres(tmp_path, monkeypatch):
+    """The lab's ANF graph is the same for H, M and L (the paper's anfl has another output
+    nonlinearity): a set whose anfl is an anf_l8f16 loads as anfl."""
+    models = {}
+    for fibre, seed in (("anfh", 21), ("anfl", 22)):
+        models[fibre] = randomized("anf_l8f16", seed=seed)
+        models[fibre].save_weights(str(tmp_path / f"{fibre}.weights.h5"))
+    entries = {f: {"file": f"{f}.weights.h5", "architecture": "anf_l8f16",
+                   "sha256": hashlib.sha256((tmp_path / f"{f}.weights.h5").read_bytes()).hexdigest()}
+               for f in models}
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": entries}))
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
+    for fibre, src in models.items():
+        got = W.load_model(fibre, "connear-lab")
+        assert M.model_name_of(got) == "anf_l8f16" and same_weights(src, got)
+    # a paper graph still refuses weights made for another output nonlinearity
+    with pytest.raises(W.WeightsMismatchError, match="build_model\\('anfl'\\)"):
+        W.load_weights(M.build_model("anfh", n_cf=1), tmp_path / "anfl.weights.h5", name="anfl")
+
+
 def test_official_not_downloaded(tmp_path, monkeypatch):
     monkeypatch.setenv("CONNEAR_LAB_CACHE", str(tmp_path))
     with pytest.raises(W.WeightsNotFoundError, match="not downloaded yet.*download official"):
