@@ -9,7 +9,12 @@ Recipe (spec §2.3, §2.7), per recording of the corpus (:mod:`connear_helpers.c
    their model context (256 samples = 12.8 ms at 20 kHz) either side; then zeros at the end
    until the windows tile the stimulus exactly;
 3. run the reference (:func:`verhulst2018_reference`: ``verhulst2018.simulate`` at 100 kHz at the
-   201 CoNNear CFs of spec §3, i.e. the "abr" probe set taken every second point, or a subset);
+   201 CoNNear CFs of spec §3, i.e. the "abr" probe set taken every second point, or a subset),
+   with the fast engine by default (``reference_options={"engine": "fast"}``,
+   :data:`connear_helpers.periphery.ENGINE_FOR_DATASETS`: within 1 % of the exact engine;
+   ``{"engine": "exact"}`` gives the original's arithmetic). With the fast engine, the stimuli of a
+   shard that follow each other with equal lengths (one recording at several levels,
+   ``level_mode="all"``) are simulated as one batch, integrated in lockstep;
 4. bring everything to 20 kHz: sound and BM velocity ``v`` and IHC potential ``ihc`` with
    ``resample_poly(x, 1, 5)`` (= ``resample_poly(x, 20e3, 100e3)``, spec §2.3 step 4); the ANF
    rates are computed by the reference at 20 kHz already;
@@ -285,27 +290,38 @@ def prepare_stimulus(signal, fs, level_db_spl, stages=("ihc",), silence_s=None):
 def verhulst2018_reference(signal_pa, cf_hz, signals, **options):
     """The reference responses at 20 kHz, in SI units (the default ``reference``).
 
-    signal_pa: (n,) sound pressure in Pa at 100 kHz (n a multiple of 5). cf_hz: (n_cf,) CFs in
-    Hz (the model's nearest sections are used; CoNNear CFs are exact section CFs).
-    signals: names among "v" (BM velocity, m/s), "ihc" (V), "anfh"/"anfm"/"anfl" (spikes/s).
-    options: passed to ``verhulst2018.simulate`` (e.g. irregularities=True, subject=1).
+    signal_pa: (n,) sound pressure in Pa at 100 kHz (n a multiple of 5), or (n_signals, n) for a
+    batch (run in this process; with the fast engine up to 8 signals integrated in lockstep).
+    cf_hz: (n_cf,) CFs in Hz (the model's nearest sections are used; CoNNear CFs are exact
+    section CFs). signals: names among "v" (BM velocity, m/s), "ihc" (V), "anfh"/"anfm"/"anfl"
+    (spikes/s). options: passed to ``verhulst2018.simulate`` (e.g. irregularities=True,
+    subject=1, engine="fast"; the engine is "exact" when not given: :func:`build_dataset` passes
+    its default, periphery.ENGINE_FOR_DATASETS).
     Returns: dict name -> (n / 5, n_cf) float64 at 20 kHz: v and ihc via
-    ``resample_poly(x, 1, 5)`` (spec §2.3), ANF rates as the model gives them (20 kHz).
+    ``resample_poly(x, 1, 5)`` (spec §2.3), ANF rates as the model gives them (20 kHz); a list
+    of such dicts, one per row, for a batch.
     """
     import verhulst2018
     from scipy.signal import resample_poly
 
     wanted = tuple(signals)
-    res = verhulst2018.simulate(np.asarray(signal_pa, dtype=np.float64), fs=FS_REFERENCE,
-                                cf=np.asarray(cf_hz, dtype=np.float64), outputs=wanted,
+    x = np.asarray(signal_pa, dtype=np.float64)
+    # no engine in a dataset's options means the exact one (the datasets built before the option)
+    options = {"engine": "exact", **options}
+    if x.ndim == 2:
+        options.setdefault("n_jobs", 1)  # a Dask worker already has its core
+    res = verhulst2018.simulate(x, fs=FS_REFERENCE, cf=np.asarray(cf_hz, dtype=np.float64), outputs=wanted,
                                 progress=False, **options)
-    out = {}
-    for name in wanted:
-        a = getattr(res, name)
-        if name in ("v", "ihc"):
-            a = resample_poly(a, 1, DECIMATION, axis=0)
-        out[name] = a
-    return out
+    outs = []
+    for r in (res if x.ndim == 2 else [res]):
+        out = {}
+        for name in wanted:
+            a = getattr(r, name)
+            if name in ("v", "ihc"):
+                a = resample_poly(a, 1, DECIMATION, axis=0)
+            out[name] = a
+        outs.append(out)
+    return outs if x.ndim == 2 else outs[0]
 
 
 _REFERENCES = {"verhulst2018": verhulst2018_reference}
@@ -322,22 +338,76 @@ def _resolve_reference(reference):
     )
 
 
-def _simulate_stimulus(stim, cfg, reference):
-    """All stored signals of one stimulus: dict name -> float32 (n, n_cf or 1) in CNN units."""
-    from scipy.signal import resample_poly
-
+def _prepare(stim, cfg):
+    """(sound (n,) Pa at 100 kHz, layout) of one stimulus, as prepare_stimulus makes it."""
     from .corpus import Utterance, load_utterance
 
     utt = Utterance.from_dict(stim["utterance"])
     audio, fs = load_utterance(utt)
-    x, layout = prepare_stimulus(audio, fs, stim["level_db_spl"], cfg["stages"],
-                                 silence_s=None if cfg["silence_samples"] is None else
-                                 tuple(s / FS_CNN for s in cfg["silence_samples"]))
+    return prepare_stimulus(audio, fs, stim["level_db_spl"], cfg["stages"],
+                            silence_s=None if cfg["silence_samples"] is None else
+                            tuple(s / FS_CNN for s in cfg["silence_samples"]))
+
+
+def _lockstep_runs(sizes, cfg, reference):
+    """Index lists of the stimuli (in order) simulated together: consecutive stimuli of equal
+    length, up to 8, when the built-in reference runs the fast engine (one recording at several
+    levels, integrated in lockstep); otherwise one stimulus at a time."""
+    batched = reference is verhulst2018_reference and cfg["reference_options"].get("engine") == "fast"
+    runs = []
+    for i, n in enumerate(sizes):
+        if batched and runs and sizes[runs[-1][-1]] == n and len(runs[-1]) < 8:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _reference_options(reference, options):
+    """The reference options a dataset is built and keyed with (dict).
+
+    For the built-in reference the engine defaults to periphery.ENGINE_FOR_DATASETS and is
+    checked; it is left out when it is "exact", so datasets built before there was an engine
+    option keep their settings (verhulst2018_reference then runs the exact engine)."""
+    opts = dict(options or {})
+    if reference is not verhulst2018_reference:
+        return opts
+    from .periphery import ENGINE_FOR_DATASETS, check_engine
+
+    engine = check_engine(opts.pop("engine", ENGINE_FOR_DATASETS))
+    if engine != "exact":
+        opts["engine"] = engine
+    return opts
+
+
+def _simulate_stimuli(stims, cfg, reference):
+    """Yield (data, layout) of each stimulus in order (see :func:`_simulate_stimulus`), running
+    the runs of :func:`_lockstep_runs` as one batch each."""
+    prepared = [_prepare(stim, cfg) for stim in stims]
+    ref_names = [s for s in cfg["signals"] if s != "audio"]
+    for run in _lockstep_runs([x.size for x, _ in prepared], cfg, reference):
+        responses = [None] * len(run)
+        if ref_names and len(run) > 1:
+            xs = np.stack([prepared[i][0] for i in run])
+            responses = reference(xs, np.asarray(cfg["cf_hz"]), ref_names, **cfg["reference_options"])
+        for i, resp in zip(run, responses):
+            yield _simulate_stimulus(stims[i], cfg, reference, prepared[i], resp)
+
+
+def _simulate_stimulus(stim, cfg, reference, prepared=None, responses=None):
+    """All stored signals of one stimulus: dict name -> float32 (n, n_cf or 1) in CNN units.
+
+    prepared: (sound, layout) from :func:`_prepare` if already made; responses: the reference's
+    responses if already simulated (e.g. in a batch)."""
+    from scipy.signal import resample_poly
+
+    x, layout = _prepare(stim, cfg) if prepared is None else prepared
     n = layout["n_samples"]
     names = cfg["signals"]
     ref_names = [s for s in names if s != "audio"]
     cf_hz = np.asarray(cfg["cf_hz"])
-    responses = reference(x, cf_hz, ref_names, **cfg["reference_options"]) if ref_names else {}
+    if responses is None:
+        responses = reference(x, cf_hz, ref_names, **cfg["reference_options"]) if ref_names else {}
     out = {}
     for name in names:
         if name == "audio":
@@ -385,8 +455,7 @@ def _build_shard(task):
                 dsets[name].attrs["si_unit"] = SI_UNIT[name]
                 dsets[name].attrs["cnn_scale"] = CNN_SCALE[name]
             offset = 0
-            for stim in task["stimuli"]:
-                data, layout = _simulate_stimulus(stim, cfg, reference)
+            for stim, (data, layout) in zip(task["stimuli"], _simulate_stimuli(task["stimuli"], cfg, reference)):
                 n = layout["n_samples"]
                 for name, a in data.items():
                     dsets[name].resize(offset + n, axis=0)
@@ -663,7 +732,10 @@ def build_dataset(out_dir, stages, corpus="tts", n_sentences=10, levels=DEFAULT_
     scheduler: None (a LocalCluster of ``workers`` processes, default one per core), a Dask
     scheduler address, or ``"synchronous"`` (in this process, no Dask).
     reference: ``"verhulst2018"`` or a callable like :func:`verhulst2018_reference` (must be
-    importable by the workers). reference_options: dict for it (e.g. {"irregularities": True}).
+    importable by the workers). reference_options: dict for it (e.g. {"irregularities": True});
+    for "verhulst2018" its "engine" defaults to periphery.ENGINE_FOR_DATASETS ("fast"; "exact"
+    for the original's arithmetic). The engine is part of the settings a dataset is resumed
+    with; an exact one is not written into them, as before there was a choice.
     compression: None, "lzf" or "gzip" for the HDF5 signals.
     Returns: the manifest (dict). Raises RuntimeError naming the failed shards (rerun to retry).
     """
@@ -684,7 +756,8 @@ def build_dataset(out_dir, stages, corpus="tts", n_sentences=10, levels=DEFAULT_
     from .corpus import SENTENCES_FILE, _resolve_engines
 
     idx = _resolve_cf_index(cf_index)
-    _, ref_name = _resolve_reference(reference)
+    ref_fn, ref_name = _resolve_reference(reference)
+    reference_options = _reference_options(ref_fn, reference_options)
     corpus_desc = "tts" if str(corpus) == "tts" else str(pathlib.Path(corpus).expanduser().resolve())
     if corpus_desc == "tts":
         engines = list(_resolve_engines(engines))
@@ -698,7 +771,7 @@ def build_dataset(out_dir, stages, corpus="tts", n_sentences=10, levels=DEFAULT_
         "seed": int(seed), "cf_index": idx.tolist(), "cf_hz": connear_cfs()[idx].tolist(),
         "stimuli_per_shard": int(stimuli_per_shard),
         "silence_samples": None if silence_s is None else list(_silence_samples(stages, silence_s)),
-        "reference": ref_name, "reference_options": dict(reference_options or {}),
+        "reference": ref_name, "reference_options": reference_options,
         "compression": compression, "fs": FS_CNN,
     }
     key = _config_key(cfg)
@@ -709,9 +782,14 @@ def build_dataset(out_dir, stages, corpus="tts", n_sentences=10, levels=DEFAULT_
         old = manifest.get("config", {})
         diff = "; ".join(f"{k}: {old.get(k)!r} -> {cfg[k]!r}" for k in cfg
                          if k != "n_sentences" and old.get(k) != cfg[k])
+        hint = ""
+        old_engine = old.get("reference_options", {}).get("engine", "exact")  # none: the exact one
+        if ref_fn is verhulst2018_reference and old_engine != cfg["reference_options"].get("engine", "exact"):
+            hint = (f"; its reference ran the {old_engine} engine: pass reference_options="
+                    f"{{'engine': '{old_engine}'}} or --reference-engine {old_engine} to resume it")
         raise DatasetError(
             f"{out} holds a dataset built with other settings ({diff}). Use the same settings to "
-            "resume or extend it, or build into another --out folder"
+            f"resume or extend it{hint}, or build into another --out folder"
         )
     if manifest is None:
         silence = _silence_samples(stages, silence_s)
@@ -1059,6 +1137,9 @@ def _main(argv=None):
     b.add_argument("--silence", type=float, nargs=2, default=None, metavar=("BEFORE_S", "AFTER_S"),
                    help="override the silences (default: context for cochlea/IHC, 0.5 1.0 for ANF)")
     b.add_argument("--engines", default="espeak-ng", help="TTS engines: espeak-ng, flite, all, or a comma list")
+    b.add_argument("--reference-engine", choices=("exact", "fast", "numpy"), default=None,
+                   help="verhulst2018 engine (default: fast, connear_helpers.periphery.ENGINE_FOR_DATASETS; "
+                        "exact: the original's arithmetic)")
     b.add_argument("--irregularities", action="store_true",
                    help="reference with cochlear irregularities (subject 1), as the original notebooks")
     b.add_argument("--scheduler", default=None,
@@ -1074,6 +1155,8 @@ def _main(argv=None):
             print(_info_text(args.dir))
             return 0
         opts = {"irregularities": True, "subject": 1} if args.irregularities else {}
+        if args.reference_engine is not None:
+            opts["engine"] = args.reference_engine
         build_dataset(
             args.out, args.stage, corpus=args.corpus, n_sentences=args.n_sentences,
             levels=args.levels, level_mode=args.level_mode, seed=args.seed,

@@ -169,7 +169,8 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
     ({"ihc": ..., "anfh": ..., "anfm": ..., "anfl": ...; "cochlea" for light mode}).
     quick: the reduced stimuli of CONFIGS["quick"]. mode: "full" (reference TL cochlea drives the
     IHC CNN) or "light" (CoNNear cochlea drives both). reference_options: verhulst2018 options
-    (default EVALUATION_REFERENCE_OPTIONS). cache: figures.SimulationCache (default the shared
+    (default EVALUATION_REFERENCE_OPTIONS), with the exact engine unless they name another
+    ("engine": "fast"; periphery.ENGINE_FOR_COMPARISON). cache: figures.SimulationCache (default the shared
     in-memory one; None options mean EVALUATION_REFERENCE_OPTIONS). config: dict overriding
     entries of the chosen CONFIGS entry. models: judge
     only these of MODELS (e.g. ("ihc",) while the ANF models are still training); the result
@@ -404,10 +405,15 @@ def main(argv=None):
                         help=f"do not use the on-disk simulation cache ({figures.default_cache_dir()})")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="judge only these models (default all; the bar needs all)")
+    parser.add_argument("--engine", choices=("exact", "fast"), default=None,
+                        help="verhulst2018 engine (default exact: periphery.ENGINE_FOR_COMPARISON; "
+                             "fast: within 1 %%, not the published model's arithmetic)")
     parser.add_argument("--irregularities", choices=("off", "on"), default="off",
                         help="cochlear irregularities of the reference model (default off, as the bar of issue #11)")
     args = parser.parse_args(argv)
     options = dict(EVALUATION_REFERENCE_OPTIONS, irregularities=args.irregularities == "on")
+    if args.engine is not None:
+        options["engine"] = args.engine
     from .weights import WeightsError
 
     cache = figures.DEFAULT_CACHE.with_directory(None if args.no_cache else figures.default_cache_dir())

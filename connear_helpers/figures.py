@@ -53,6 +53,13 @@ left context, exactly like the single 16384-sample window of the original evalua
 
 Reference-model options default to :data:`PAPER_REFERENCE_OPTIONS` (cochlear irregularities of
 subject 1 and the SciPy <= 1.16 integrator), with which the paper's curves were made.
+
+The verhulst2018 engine is one of these options: ``reference_options={..., "engine": "fast"}``
+(``"exact"``, ``"fast"`` or ``"numpy"``; an unknown name is a ValueError naming them). The
+figures reproduce the paper, so they default to the exact engine
+(:data:`connear_helpers.periphery.ENGINE_FOR_COMPARISON`); the panels of
+:mod:`connear_helpers.widgets` run the fast one. Cache keys name the engine only when it is not
+"exact", so the records of exact simulations keep the keys they had before the engine option.
 """
 from __future__ import annotations
 
@@ -84,7 +91,7 @@ IHC_CONTEXT = (256, 256)
 ANF_CONTEXT = (7936, 256)
 #: verhulst2018 options the paper's curves were made with (spec §2.3; README "Agreement").
 PAPER_REFERENCE_OPTIONS = {"irregularities": True, "subject": 1, "integrator": "legacy"}
-_REFERENCE_OPTION_NAMES = ("irregularities", "subject", "integrator", "nonlinear", "poles")
+_REFERENCE_OPTION_NAMES = ("irregularities", "subject", "integrator", "nonlinear", "poles", "engine")
 #: Splicing of long silences (see the module docstring), in seconds.
 SPLICE_LEAD_S = 10e-3
 SPLICE_TAIL_S = 50e-3
@@ -433,12 +440,23 @@ def _models_key(models):
 
 
 def _check_options(options):
+    """The reference options (dict) as cache keys and _run_tl use them.
+
+    The engine (default periphery.ENGINE_FOR_COMPARISON) is checked and named canonically; it is
+    left out when it is "exact", so that the keys of exact simulations stay those written before
+    there was an engine option (records on disk are found again). No "engine" means "exact".
+    """
+    from .periphery import ENGINE_FOR_COMPARISON, check_engine
+
     opts = dict(PAPER_REFERENCE_OPTIONS if options is None else options)
     unknown = sorted(set(opts) - set(_REFERENCE_OPTION_NAMES))
     if unknown:
         raise ValueError(
             f"unknown reference options {unknown}; allowed: {', '.join(_REFERENCE_OPTION_NAMES)} "
             "(passed to verhulst2018.simulate)")
+    engine = check_engine(opts.pop("engine", ENGINE_FOR_COMPARISON))
+    if engine != "exact":
+        opts["engine"] = engine
     return opts
 
 
@@ -492,7 +510,10 @@ def _run_tl(segments, cfs, opts, cache, progress, keep=()):
         by_length[seg.size].append(key)
     for keys in by_length.values():
         batch = np.stack([todo[k] for k in keys])
-        kw = dict(fs=FS_REFERENCE, cf=cfs, outputs=("v",), progress=progress, **opts)
+        # opts come from _check_options: no "engine" there means the exact one
+        kw = dict(fs=FS_REFERENCE, cf=cfs, outputs=("v",), progress=progress, **{"engine": "exact", **opts})
+        # segments of equal length (e.g. one tone at several levels) run as one batch: with the
+        # fast engine up to 8 of them are integrated in lockstep
         res = verhulst2018.simulate(batch[0] if len(keys) == 1 else batch, **kw)
         res = [res] if len(keys) == 1 else res
         for k, r in zip(keys, res):
@@ -510,7 +531,9 @@ def reference_batch(signals, fs=FS_REFERENCE, channels=None, row_channels=None, 
     channels: indices into the 201 CoNNear CFs kept for every row (default all 201).
     row_channels: (n,) one channel index per row instead (e.g. each tone at its own CF).
     anf: also compute the HSR/MSR/LSR rates. reference_options: verhulst2018.simulate options
-    (default PAPER_REFERENCE_OPTIONS). cache: SimulationCache (default DEFAULT_CACHE).
+    (default PAPER_REFERENCE_OPTIONS), including "engine" ("exact" when absent; "fast" runs the TL
+    cochlea with the fast engine, the IHC and ANF stages stay exact).
+    cache: SimulationCache (default DEFAULT_CACHE).
     splice: skip long silences in the TL model (module docstring). progress: progress bars.
     Returns a list of n dicts: "bm" BM velocity (m/s), "ihc" IHC potential (V), and with anf
     "anfh", "anfm", "anfl" rates (spikes/s); each (n_samples·20 kHz/fs, n_channels).
@@ -1546,11 +1569,16 @@ def draw_synchrony_level(d):
 # the headless run
 
 
-def tone_response(freq_hz=1000.0, level_db_spl=70.0, cf=(250.0, 500.0, 1000.0, 2000.0, 4000.0)):
+def tone_response(freq_hz=1000.0, level_db_spl=70.0, cf=(250.0, 500.0, 1000.0, 2000.0, 4000.0),
+                  engine=None):
     """BM velocity, IHC potential and HSR/MSR/LSR rates of verhulst2018 for a tone.
 
+    engine: verhulst2018 engine (None: periphery.ENGINE_FOR_COMPARISON, "exact"; or "fast").
     Returns (figure, table) where table maps column names to 1-D arrays (time, responses).
     """
+    from .periphery import ENGINE_FOR_COMPARISON, check_engine
+
+    engine = check_engine(ENGINE_FOR_COMPARISON if engine is None else engine)
     plt = _pyplot()
 
     import verhulst2018
@@ -1558,7 +1586,8 @@ def tone_response(freq_hz=1000.0, level_db_spl=70.0, cf=(250.0, 500.0, 1000.0, 2
     fs = verhulst2018.FS
     x = stimuli.pure_tone(freq_hz, level_db_spl, 0.05, fs, ramp_s=5e-3)
     x = stimuli.add_silence(x, fs, 0.01, 0.02)
-    out = verhulst2018.simulate(x, fs=fs, cf=np.asarray(cf), outputs=("v", "ihc", "anfh", "anfm", "anfl"), progress=False)
+    out = verhulst2018.simulate(x, fs=fs, cf=np.asarray(cf), outputs=("v", "ihc", "anfh", "anfm", "anfl"),
+                              engine=engine, progress=False)
     t = np.arange(x.size) / fs
     t_an = np.arange(out.anfh.shape[0]) / out.fs_anf
     k = int(np.argmin(np.abs(out.cf - freq_hz)))

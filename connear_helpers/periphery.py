@@ -14,6 +14,19 @@ use. Every array in the result is at the CNN rate (20 kHz), time-major ``(n_samp
 By default the CoNNear ANF models are driven by the CoNNear IHC (the chain). With
 ``cnn_anf_input="reference"`` they are driven by the reference IHC potential instead, which
 is how the paper evaluates each CNN stage on its own (spec §2.3 step 5).
+
+Reference-model engine (``engine=``, issue #12): "exact" (the original's floating-point
+operations) or "fast" (cheaper numerics within 1 % of "exact", several signals integrated in
+lockstep; ``verhulst2018/fast.py``); "numpy" is the slow specification. The package's default
+per use is set here, once:
+
+* :data:`ENGINE_FOR_COMPARISON` ("exact"): wherever a result is compared with the published
+  model: this function, the paper's figures (:mod:`connear_helpers.figures`), the evaluation of
+  weight sets (:mod:`connear_helpers.evaluate`), the runtime table and the replication tests;
+* :data:`ENGINE_FOR_PANELS` ("fast"): the interactive panels (:mod:`connear_helpers.widgets`)
+  and the speech quickstart;
+* :data:`ENGINE_FOR_DATASETS` ("fast"): the CNN training sets (:mod:`connear_helpers.datasets`).
+  The TL bank of :mod:`connear_helpers.training.bank` keeps the exact engine.
 """
 from __future__ import annotations
 
@@ -30,6 +43,22 @@ MODES = ("full", "light")
 STAGES = ("bm", "ihc", "anf")
 FIBRES = ("anfh", "anfm", "anfl")
 _REFERENCE_FIBRE = {"anfh": "hsr", "anfm": "msr", "anfl": "lsr"}
+#: verhulst2018 engine where results are compared with the published model (figures, evaluation).
+ENGINE_FOR_COMPARISON = "exact"
+#: verhulst2018 engine of the interactive panels (widgets, the speech quickstart).
+ENGINE_FOR_PANELS = "fast"
+#: verhulst2018 engine for generating the CNN training sets (connear_helpers.datasets).
+ENGINE_FOR_DATASETS = "fast"
+
+
+def check_engine(engine):
+    """The canonical verhulst2018 engine name ("exact", "fast" or "numpy"; "cpp" = "exact").
+
+    Raises ValueError naming the choices for anything else (verhulst2018.check_engine).
+    """
+    import verhulst2018
+
+    return verhulst2018.check_engine(engine)
 
 
 @dataclasses.dataclass
@@ -147,6 +176,7 @@ def simulate(
     poles="normal",
     irregularities=False,
     integrator="scipy117",
+    engine=ENGINE_FOR_COMPARISON,
     progress=None,
 ):
     """Run the reference model and the CoNNear models on one signal.
@@ -164,10 +194,14 @@ def simulate(
     cnn_anf_input: "cnn" (CoNNear IHC -> CoNNear ANF, the chain) or "reference" (the
         reference IHC potential drives the CoNNear ANF, as in the paper's evaluation).
     poles, irregularities, integrator: passed to verhulst2018.simulate (full mode).
+    engine: verhulst2018 engine of the TL cochlea, IHC and ANF in full mode: "exact" (default,
+        :data:`ENGINE_FOR_COMPARISON`) or "fast" (within 1 %, several times faster); see the
+        module docstring. Light mode runs no TL model; its reference IHC/ANF stages are exact.
 
     Returns a :class:`PeripheryResult` at 20 kHz with n_samples = len(signal) * 20 kHz / fs.
     """
     x, stages = _check(signal, fs, mode, stages)
+    engine = check_engine(engine)
     fibres = tuple(fibres)
     if any(f not in FIBRES for f in fibres):
         raise ValueError(f"fibres must be a subset of {FIBRES}, got {fibres!r}")
@@ -187,7 +221,7 @@ def simulate(
         outputs = ("v",) + (("ihc",) if want_ihc else ()) + (fibres if want_anf else ())
         ref = verhulst2018.simulate(
             x100, fs=FS_REFERENCE, cf=cfs, outputs=outputs, poles=poles, irregularities=irregularities,
-            integrator=integrator, progress=progress,
+            integrator=integrator, engine=engine, progress=progress,
         )
         bm = _fit(_to_rate(ref.v, FS_REFERENCE, FS_CNN), n_out)
         ihc_ref = _fit(_to_rate(ref.ihc, FS_REFERENCE, FS_CNN), n_out) if want_ihc else None

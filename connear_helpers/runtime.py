@@ -224,7 +224,7 @@ class _Table:
             self.cols[c].append(row[c])
 
 
-def _reference_rows(table, x20, n_channels, stages, reference_repeats, bar):
+def _reference_rows(table, x20, n_channels, stages, reference_repeats, bar, engine="exact"):
     """Time the verhulst2018 stages; returns {n: (v20 (T, n) m/s, vihc20 (T, n) V)} for the CNN inputs."""
     import verhulst2018
     from verhulst2018 import anf as ref_anf
@@ -237,7 +237,8 @@ def _reference_rows(table, x20, n_channels, stages, reference_repeats, bar):
         cfs = _cf.connear_cfs()[_channel_indices(n)]
         times = {}
         ref, times["cochlea"] = _timed(
-            lambda: verhulst2018.simulate(x100, fs=FS_REFERENCE, cf=cfs, outputs=("v",), progress=False),
+            lambda: verhulst2018.simulate(x100, fs=FS_REFERENCE, cf=cfs, outputs=("v",), engine=engine,
+                                          progress=False),
             reference_repeats)
         bar.update()
         vihc_an, times["ihc"] = _timed(lambda: ref_ihc.decimate_ihc(ref_ihc.ihc_potential(ref.v, FS_REFERENCE)),
@@ -302,7 +303,7 @@ def _warm_up(fn, x):
 
 def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DEFAULT_N_CHANNELS,
             stages=STAGES, devices="auto", weights="connear-lab", repeats=3, reference_repeats=1,
-            reference=True, cnn=True, quick=False, progress=True):
+            reference=True, cnn=True, quick=False, progress=True, engine=None):
     """Time every stage; returns the table (dict of equal-length lists, columns :data:`COLUMNS`).
 
     signal: (n_samples,) sound pressure in Pa at ``fs`` (20 or 100 kHz); None = the speech
@@ -320,6 +321,9 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     reference, cnn: time the reference model / the CNNs.
     quick: a 50-ms signal and one run of everything (overrides duration_s and the repeats).
     progress: show a progress bar.
+    engine: verhulst2018 engine of the reference cochlea (None: periphery.ENGINE_FOR_COMPARISON,
+        "exact", as the paper's Table 2 times the published model; "fast": issue #12). The
+        reference IHC and ANF rows time the exact stage functions in either case.
 
     Columns: stage ("cochlea", "ihc", "anfh", "anfm", "anfl", "total"), implementation
     ("reference" or "CoNNear"), device ("CPU"/"GPU"), n_channels, time_s (mean wall-clock
@@ -330,6 +334,9 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
 
     from ._cnn import load_models
 
+    from .periphery import ENGINE_FOR_COMPARISON, check_engine
+
+    engine = check_engine(ENGINE_FOR_COMPARISON if engine is None else engine)
     if quick:
         duration_s, repeats, reference_repeats = QUICK_DURATION_S, 1, 1
     for name, r in (("repeats", repeats), ("reference_repeats", reference_repeats)):
@@ -356,7 +363,9 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     total = (len(n_channels) * (2 + n_fibres) if reference else 0) + \
         (len(dev) * (1 + len(n_channels) * (1 + n_fibres)) if cnn else 0)
     with tqdm(total=total, desc="timing stages", unit="stage", disable=not progress) as bar:
-        ref_inputs = _reference_rows(table, x20, n_channels, stages, int(reference_repeats), bar) if reference else {}
+        ref_inputs = {}
+        if reference:
+            ref_inputs = _reference_rows(table, x20, n_channels, stages, int(reference_repeats), bar, engine)
         if cnn:
             _cnn_rows(table, x20, n_channels, stages, models, dev, int(repeats), ref_inputs, bar)
     return table.cols
@@ -465,11 +474,11 @@ def plot(table, info=None):
 
 def table_2(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DEFAULT_N_CHANNELS,
             stages=STAGES, devices="auto", weights="connear-lab", repeats=3, reference_repeats=1,
-            quick=False, progress=True):
+            quick=False, progress=True, engine=None):
     """Measure (see :func:`measure`), print the text table and return ``(figure, table)``."""
     table = measure(signal=signal, fs=fs, duration_s=duration_s, n_channels=n_channels, stages=stages,
                     devices=devices, weights=weights, repeats=repeats, reference_repeats=reference_repeats,
-                    quick=quick, progress=progress)
+                    quick=quick, progress=progress, engine=engine)
     info = machine_info()
     print(format_table(table))
     print("measured on: " + ", ".join(f"{k} {v}" for k, v in info.items()))

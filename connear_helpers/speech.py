@@ -155,7 +155,7 @@ def _cnn_names(mode):
 
 
 def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s=None, n_cf=201,
-               quick=False, progress=True):
+               quick=False, progress=True, engine=None):
     """The speech sample through both pipelines (:func:`connear_helpers.periphery.simulate`).
 
     mode: "full" (TL cochlea) or "light" (CoNNear cochlea). weights: CoNNear weights (see
@@ -163,6 +163,7 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
     sentence (None: all, ~2.2 s). n_cf: number of CFs, evenly spaced over the 201 CoNNear CFs.
     quick: 0.3 s and 21 CFs. When the CoNNear weights are missing, a message says how to get
     them and only the reference model runs (light mode then falls back to full mode).
+    engine: verhulst2018 engine, "fast" or "exact" (None: periphery.ENGINE_FOR_PANELS, "fast").
     Returns a :class:`connear_helpers.periphery.PeripheryResult` at 20 kHz; the sound it used
     is attached as ``result.signal`` ((n,) Pa at 20 kHz).
     """
@@ -170,6 +171,7 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
     from . import periphery
     from ._cnn import HOW_TO_GET_WEIGHTS, missing_weights
 
+    engine = periphery.check_engine(periphery.ENGINE_FOR_PANELS if engine is None else engine)
     if quick:
         duration_s = QUICK_DURATION_S if duration_s is None else min(duration_s, QUICK_DURATION_S)
         n_cf = min(n_cf, QUICK_N_CF)
@@ -187,7 +189,8 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
               "Showing the reference model (verhulst2018) only"
               + (" in full mode (light mode needs the CoNNear cochlea)." if mode == "light" else "."))
         weights, mode = None, "full"
-    result = periphery.simulate(x, 20_000.0, mode=mode, cf=cf, weights=weights, progress=progress)
+    result = periphery.simulate(x, 20_000.0, mode=mode, cf=cf, weights=weights, engine=engine,
+                               progress=progress)
     result.signal = x  # the sound, for cochleagrams(); not a dataclass field
     return result
 

@@ -26,7 +26,13 @@ Every figure shows the reference model and the CNN side by side, with the experi
 show the reference and say how to get the weights. Simulations are cached per (stimulus, mode,
 weights, options) in memory (:data:`connear_helpers.figures.DEFAULT_CACHE`), so moving a slider
 back to a value seen before is instant; a new stimulus costs about 3-4 s of CPU per 0.1 s of
-sound for the reference TL model (the panel shows a progress message meanwhile).
+sound for the reference TL model with the exact engine (the panel shows a progress message
+meanwhile).
+
+The panels run the reference model with the fast engine (``engine="fast"``,
+:data:`connear_helpers.periphery.ENGINE_FOR_PANELS`: within 1 % of the exact engine, and the
+levels of a stimulus are integrated in lockstep, up to 8 at once); ``engine="exact"`` gives the
+published model's arithmetic, as the figures of :mod:`connear_helpers.figures` use by default.
 """
 from __future__ import annotations
 
@@ -66,15 +72,24 @@ class PanelState:
     notebooks' CI mode). cache: figures.SimulationCache (default the shared in-memory one).
     reference_options: verhulst2018 options (default figures.PAPER_REFERENCE_OPTIONS).
     cnn_anf_input: "reference" (the paper's evaluation) or "cnn" (the CNN chain) for ANF panels.
+    engine: verhulst2018 engine, "fast" or "exact" (None: the "engine" of reference_options if it
+    has one, else periphery.ENGINE_FOR_PANELS, "fast"); ``state.reference_options`` holds it.
     The CNN models are loaded once per (mode, family) and kept.
     """
 
     def __init__(self, weights="connear-lab", quick=False, cache=None, reference_options=None,
-                 cnn_anf_input="reference", progress=False):
+                 cnn_anf_input="reference", progress=False, engine=None):
+        from .periphery import ENGINE_FOR_PANELS, check_engine
+
+        opts = dict(figures.PAPER_REFERENCE_OPTIONS if reference_options is None else reference_options)
+        if engine is None:
+            engine = opts.get("engine", ENGINE_FOR_PANELS)
+        opts["engine"] = check_engine(engine)
         self.weights = weights
         self.quick = bool(quick)
         self.cache = cache
-        self.reference_options = reference_options
+        self.reference_options = opts
+        self.engine = opts["engine"]
         self.cnn_anf_input = cnn_anf_input
         self.progress = progress
         self._setups = {}
@@ -272,11 +287,15 @@ def _slider(kind, **kw):
     return getattr(w, kind)(**kw)
 
 
-def ihc_excitation_patterns_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 01 panel: tone frequency, level range and step, mode. Returns an ipywidgets.VBox."""
+def ihc_excitation_patterns_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                                  engine=None):
+    """Notebook 01 panel: tone frequency, level range and step, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "freq_hz": w.Dropdown(options=[250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0], value=1000.0,
                               description="tone [Hz]"),
@@ -289,11 +308,15 @@ def ihc_excitation_patterns_panel(weights="connear-lab", quick=False, mode="full
                   controls, update_ihc_excitation_patterns, state, run)
 
 
-def ihc_ac_dc_ratio_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 02 panel: level, CF of the waveform inset, mode. Returns an ipywidgets.VBox."""
+def ihc_ac_dc_ratio_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                          engine=None):
+    """Notebook 02 panel: level, CF of the waveform inset, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     freqs = figures.paper_ac_dc_freqs(figures.QUICK["fig3a"]["n_freqs"] if quick else 20)
     controls = {
         "level_db_spl": _slider("IntSlider", value=80, min=40, max=100, step=10, description="level [dB]"),
@@ -308,11 +331,15 @@ def ihc_ac_dc_ratio_panel(weights="connear-lab", quick=False, mode="full", cache
                   "(orange) windows.", controls, update_ihc_ac_dc_ratio, state, run)
 
 
-def ihc_level_growth_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 03 panel: tone frequency, mode. Returns an ipywidgets.VBox."""
+def ihc_level_growth_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                           engine=None):
+    """Notebook 03 panel: tone frequency, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "freq_hz": w.Dropdown(options=[500.0, 1000.0, 2000.0, 4000.0, 8000.0], value=4000.0, description="tone [Hz]"),
         "mode": _mode_toggle(mode),
@@ -322,11 +349,15 @@ def ihc_level_growth_panel(weights="connear-lab", quick=False, mode="full", cach
                   controls, update_ihc_level_growth, state, run)
 
 
-def anf_firing_rates_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 04 panel: CF, level, pure/SAM, fm, depth, mode. Returns an ipywidgets.VBox."""
+def anf_firing_rates_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                           engine=None):
+    """Notebook 04 panel: CF, level, pure/SAM, fm, depth, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "cf_hz": w.Dropdown(options=[500.0, 1000.0, 2000.0, 4000.0, 8000.0], value=4000.0, description="CF [Hz]"),
         "level_db_spl": _slider("IntSlider", value=70, min=0, max=100, step=10, description="level [dB]"),
@@ -340,11 +371,15 @@ def anf_firing_rates_panel(weights="connear-lab", quick=False, mode="full", cach
                   controls, update_anf_firing_rates, state, run)
 
 
-def anf_rate_level_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 05 panel: CFs, mode. Returns an ipywidgets.VBox."""
+def anf_rate_level_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                         engine=None):
+    """Notebook 05 panel: CFs, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "cfs_hz": w.SelectMultiple(options=[500.0, 1000.0, 2000.0, 4000.0, 8000.0], value=(1000.0, 4000.0),
                                    description="CFs [Hz]", rows=5),
@@ -356,11 +391,15 @@ def anf_rate_level_panel(weights="connear-lab", quick=False, mode="full", cache=
                   controls, update_anf_rate_level, state, run)
 
 
-def anf_synchrony_level_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 06 panel: CFs, fm, mode. Returns an ipywidgets.VBox."""
+def anf_synchrony_level_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                              engine=None):
+    """Notebook 06 panel: CFs, fm, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
     import ipywidgets as w
 
-    state = PanelState(weights, quick, cache)
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "cfs_hz": w.SelectMultiple(options=[500.0, 1000.0, 2000.0, 4000.0, 8000.0], value=(1000.0, 4000.0),
                                    description="CFs [Hz]", rows=5),
@@ -372,9 +411,13 @@ def anf_synchrony_level_panel(weights="connear-lab", quick=False, mode="full", c
                   "(Joris & Yin 1992) for comparison.", controls, update_anf_synchrony_level, state, run)
 
 
-def anf_adaptation_recovery_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True):
-    """Notebook 07 panel: inter-stimulus interval, mode. Returns an ipywidgets.VBox."""
-    state = PanelState(weights, quick, cache)
+def anf_adaptation_recovery_panel(weights="connear-lab", quick=False, mode="full", cache=None, run=True,
+                                  engine=None):
+    """Notebook 07 panel: inter-stimulus interval, mode. Returns an ipywidgets.VBox.
+
+    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    """
+    state = PanelState(weights, quick, cache, engine=engine)
     controls = {
         "isi_s": _slider("FloatSlider", value=0.4, min=0.1, max=1.9, step=0.1, description="interval [s]"),
         "mode": _mode_toggle(mode),

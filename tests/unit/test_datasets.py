@@ -89,7 +89,7 @@ def test_verhulst2018_reference_downsamples_as_the_spec(monkeypatch):
     cf = np.array([4000.0, 1000.0])
     out = D.verhulst2018_reference(np.zeros(n), cf, ["v", "ihc", "anfh"], irregularities=True)
     assert seen["fs"] == 100_000 and list(seen["outputs"]) == ["v", "ihc", "anfh"]
-    assert seen["options"] == {"irregularities": True}
+    assert seen["options"] == {"irregularities": True, "engine": "exact"}  # no engine: the exact one
     np.testing.assert_array_equal(seen["cf"], cf)
     r = fake_simulate(None, 0, cf, (), False)
     np.testing.assert_allclose(out["v"], resample_poly(r.v, 20_000, 100_000, axis=0))

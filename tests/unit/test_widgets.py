@@ -1,8 +1,8 @@
 """connear_helpers.widgets: the panels' update functions with new slider values, and the wiring.
 
-The updates use the quick settings, whose reference simulations the figure tests have already
-put in the shared in-memory cache (when run in the same session); the new slider values below
-add only a few short simulations.
+The updates use the quick settings and the panels' default engine, the fast one (the figure
+tests run the exact one, so their cached simulations are not shared); every slider value below
+adds only a few short simulations.
 """
 import os
 
