@@ -80,8 +80,7 @@ from . import cf as _cf
 from . import metrics
 from . import stimuli
 
-FS_REFERENCE = 100_000.0
-FS_CNN = 20_000.0
+from .constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 MODES = ("full", "light")
 FIBRES = ("anfh", "anfm", "anfl")
 FIBRE_LABEL = {"anfh": "HSR", "anfm": "MSR", "anfl": "LSR"}

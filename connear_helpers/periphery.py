@@ -37,8 +37,7 @@ from scipy.signal import resample_poly
 
 from . import cf as _cf
 
-FS_CNN = 20_000.0
-FS_REFERENCE = 100_000.0
+from .constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 MODES = ("full", "light")
 STAGES = ("bm", "ihc", "anf")
 FIBRES = ("anfh", "anfm", "anfl")

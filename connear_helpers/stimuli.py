@@ -29,8 +29,7 @@ from . import cf as _cf
 P0 = 2e-5
 
 #: Sampling rate of every CoNNear CNN (Hz) and of the reference model (Hz).
-FS_CNN = 20e3
-FS_REFERENCE = 100e3
+from .constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 
 #: Peak amplitude factor of a click of L dB peSPL in the Verhulst et al. (2018) model:
 #: peak = CLICK_PEAK_FACTOR · p0 · 10^(L/20) (spec verhulst2018.md §2).

@@ -62,8 +62,7 @@ STAGE_LABELS = {"v": "BM velocity", "ihc": "IHC potential", "anfh": "ANF HSR", "
                 "anfl": "ANF LSR", "cn": "cochlear nucleus", "ic": "inferior colliculus"}
 STAGE_UNITS = {"v": "m/s", "ihc": "V", "anfh": "spikes/s", "anfm": "spikes/s", "anfl": "spikes/s",
                "cn": "spikes/s", "ic": "spikes/s"}
-FS_REFERENCE = 100_000.0
-FS_CNN = 20_000.0
+from ..constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 _VERSION = 1
 _DEFAULT_CACHE = []
 
