@@ -6,7 +6,9 @@ cuInit``, ``This TensorFlow binary is optimized ...``), before its own ``TF_CPP_
 setting takes effect; a newcomer reads them as errors, and Jupyter shows them as a red block.
 :func:`install` arranges for the first ``import tensorflow`` (direct, or through Keras) to run
 with file descriptor 2 pointed at ``/dev/null``, and sets ``TF_CPP_MIN_LOG_LEVEL=3`` for the
-messages TensorFlow logs later. Exceptions raised by the import still propagate as usual.
+messages TensorFlow logs later, and its Python logger to errors only (its ``tf.function
+retracing`` warnings are advice for TensorFlow developers, not for a lab user). Exceptions raised by
+the import still propagate as usual.
 
 Set ``CONNEAR_LAB_TF_LOGS=1`` to see everything; a ``TF_CPP_MIN_LOG_LEVEL`` of your own is kept
 and governs the messages after the import.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.machinery
+import logging
 import os
 import sys
 
@@ -48,6 +51,7 @@ class _QuietLoader(importlib.abc.Loader):
     def exec_module(self, module):
         with _stderr_silenced():
             self._loader.exec_module(module)
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
