@@ -1532,7 +1532,10 @@ def _draw_level_curves(d, experimental, ylabel, title, quantity, ylim=None):
                 _plot_experimental(ax, dataset, mk, label)
             if ylim:
                 ax.set_ylim(*ylim)
-            ax.legend(fontsize=7.5, handlelength=3.5)
+        # one legend per row, outside the data (the experimental points fill the panels)
+        drawn = [ax for ax in axes[i] if ax.lines]
+        if drawn:
+            drawn[-1].legend(fontsize=7.5, handlelength=3.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
         axes[i, 0].set_ylabel(f"{FIBRE_LABEL[fib]}\n{ylabel}")
     for ax in axes[-1]:
         ax.set_xlabel("level [dB SPL]")

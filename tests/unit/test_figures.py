@@ -275,3 +275,20 @@ def test_main_writes_png_and_csv(tmp_path, capsys):
     assert lines[0] == "level_db_spl,vihc_rms_ref_mV" and len(lines) == 5
     out = capsys.readouterr().out
     assert "jupyter lab notebooks/" in out and str(tmp_path) in out
+
+
+def test_level_curve_legends_sit_outside_the_data():
+    """Fig. 6a/6b: one legend per row, right of the last panel, so it covers no curve or data point."""
+    import matplotlib.pyplot as plt
+
+    levels = [0.0, 50.0, 100.0]
+    curves = {fib: [np.array([50.0, 200.0, 300.0])] for fib in ("anfh", "anfm", "anfl")}
+    setup = F.Setup(mode="full", models={"anfh": None}, note=None, label="test set")
+    d = {"setup": setup, "ref": curves, "cnn": curves, "levels_db_spl": levels, "freqs_hz": (1000.0,)}
+    fig, _ = F.draw_rate_level(d)
+    fig.canvas.draw()
+    for row in np.asarray(fig.axes[:6]).reshape(3, 2):
+        assert row[0].get_legend() is None and row[1].get_legend() is not None
+        box = row[1].get_legend().get_window_extent()
+        assert box.x0 >= row[1].get_window_extent().x1  # right of the panel
+    plt.close(fig)
