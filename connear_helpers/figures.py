@@ -226,17 +226,25 @@ def _resolve_cache(cache):
 _FINGERPRINT = []
 
 
-def _model_fingerprint():
-    """Hash of the reference model's source (so a changed model never reuses stale files)."""
-    if not _FINGERPRINT:
-        import verhulst2018
+def _fingerprint_files():
+    """The files whose bytes key the simulation cache: the reference model's source and its
+    compiled core (a rebuild with other compiler options or a C++-only change invalidates it)."""
+    import verhulst2018
+    from verhulst2018._compiled import core
 
+    root = pathlib.Path(verhulst2018.__file__).resolve().parent
+    files = [p for p in sorted(root.iterdir()) if p.suffix in (".py", ".cpp", ".h", ".hpp", ".dat")]
+    return files + [pathlib.Path(core().__file__).resolve()]
+
+
+def _model_fingerprint():
+    """Hash of the reference model's source and compiled core (so a changed model never reuses
+    stale files)."""
+    if not _FINGERPRINT:
         h = hashlib.sha1()
-        root = pathlib.Path(verhulst2018.__file__).resolve().parent
-        for path in sorted(root.iterdir()):
-            if path.suffix in (".py", ".cpp", ".h", ".hpp", ".dat"):
-                h.update(path.name.encode())
-                h.update(path.read_bytes())
+        for path in _fingerprint_files():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
         _FINGERPRINT.append(h.hexdigest()[:16])
     return _FINGERPRINT[0]
 

@@ -292,3 +292,17 @@ def test_level_curve_legends_sit_outside_the_data():
         box = row[1].get_legend().get_window_extent()
         assert box.x0 >= row[1].get_window_extent().x1  # right of the panel
     plt.close(fig)
+
+
+def test_cache_fingerprint_covers_the_compiled_core(monkeypatch, tmp_path):
+    """A C++-only change or a rebuild must invalidate the simulation cache (issue #13)."""
+    files = F._fingerprint_files()
+    names = [p.name for p in files]
+    assert any(n.startswith("_core") and n.endswith((".so", ".pyd")) for n in names), names
+    assert {"cochlea.py", "_tl.cpp"} <= set(names)
+    before = F._model_fingerprint()
+    fake = tmp_path / "_core.fake.so"
+    fake.write_bytes(files[-1].read_bytes() + b"rebuilt")
+    monkeypatch.setattr(F, "_fingerprint_files", lambda: files[:-1] + [fake])
+    monkeypatch.setattr(F, "_FINGERPRINT", [])
+    assert F._model_fingerprint() != before
