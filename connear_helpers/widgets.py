@@ -237,11 +237,28 @@ def _mode_toggle(mode):
                            value=mode, description="mode")
 
 
+def show_figure(out, fig, dpi=120):
+    """Replace the contents of the ipywidgets Output ``out`` with ``fig`` as a PNG image (the
+    figure is closed). A PNG, not the live figure, so that the panel looks the same in JupyterLab,
+    Colab and a saved notebook."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    out.outputs = ()
+    out.append_display_data(Image(data=buf.getvalue(), format="png"))
+
+
+def show_error(status, exc):
+    """Show ``exc`` in a panel's status line (the notebook keeps running)."""
+    status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
+
+
 def _panel(title, about, controls, update, state, run=True):
     """Controls + status line + output area; update(state, **values) draws into the output."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
 
     out = w.Output()
     status = w.HTML()
@@ -258,13 +275,9 @@ def _panel(title, about, controls, update, state, run=True):
                 fig, _ = update(state, **values)
         except Exception as exc:  # shown in the panel; the notebook keeps running
             busy.bar_style = "danger"
-            status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
+            show_error(status, exc)
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
-        plt.close(fig)
-        out.outputs = ()
-        out.append_display_data(Image(data=buf.getvalue(), format="png"))
+        show_figure(out, fig)
         busy.value, busy.bar_style = 1, "success"
         status.value = f"done in {time.perf_counter() - t0:.1f} s"
 

@@ -7,7 +7,6 @@ Fits are remembered by the study, so returning to a choice is instant.
 from __future__ import annotations
 
 import html
-import io
 import time
 
 from .plots import plot_prediction, plot_strfs
@@ -42,8 +41,8 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
     Returns an ipywidgets.VBox (``.refresh()`` redraws).
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
+
+    from ..widgets import show_error, show_figure
 
     frontend = frontend or study.frontends[0]
     target = target or study.target_names[0]
@@ -72,13 +71,9 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
                 fig, fitted = update_explorer(study, **values)
         except Exception as exc:  # shown in the panel; the notebook keeps running
             busy.bar_style = "danger"
-            status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
+            show_error(status, exc)
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        plt.close(fig)
-        out.outputs = ()
-        out.append_display_data(Image(data=buf.getvalue(), format="png"))
+        show_figure(out, fig, dpi=90)
         busy.value, busy.bar_style = 1, "success"
         s = fitted.scores.summary()
         status.value = (f"{html.escape(fitted.model.describe())}: median held-out CC {s['cc']:.2f}, "

@@ -10,7 +10,6 @@ Each panel has a plain update function that the tests call and a thin widget lay
 from __future__ import annotations
 
 import html
-import io
 import time
 
 from . import plots
@@ -35,8 +34,8 @@ def update_output(networks, name, azimuth_deg=30.0, seed=0):
 
 def _panel(title, about, controls, update, run=True):
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
+
+    from ..widgets import show_error, show_figure
 
     out = w.Output()
     status = w.HTML()
@@ -47,13 +46,9 @@ def _panel(title, about, controls, update, run=True):
         try:
             fig, _ = update(**values)
         except Exception as exc:  # shown in the panel; the notebook keeps running
-            status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
+            show_error(status, exc)
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90)
-        plt.close(fig)
-        out.outputs = ()
-        out.append_display_data(Image(data=buf.getvalue(), format="png"))
+        show_figure(out, fig, dpi=90)
         status.value = f"done in {time.perf_counter() - t0:.1f} s"
 
     for c in controls.values():

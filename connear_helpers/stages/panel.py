@@ -13,7 +13,6 @@ computed once per pooling (and cached on disk), so moving a control costs only t
 from __future__ import annotations
 
 import html
-import io
 import time
 
 import numpy as np
@@ -78,8 +77,8 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
     quick: fewer targets. run: draw once at once. sources, pooling: the starting choice.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import Image
+
+    from ..widgets import show_error, show_figure
 
     state = CorrespondenceState(sounds, stages, cf, mode, weights, cache=cache, quick=quick)
     names = list(state.acts(pooling).stages)
@@ -101,13 +100,9 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
         try:
             fig, table = update_correspondence(state, **values)
         except Exception as exc:  # shown in the panel; the notebook keeps running
-            status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
+            show_error(status, exc)
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        out.outputs = ()
-        out.append_display_data(Image(data=buf.getvalue(), format="png"))
+        show_figure(out, fig, dpi=80)
         picks = "; ".join(f"{s}: regression {r}, RSA {q}" for s, r, q in
                           zip(table["source"], table["regression picks"], table["RSA picks"]))
         status.value = f"done in {time.perf_counter() - t0:.1f} s. Picked: {html.escape(picks)}"

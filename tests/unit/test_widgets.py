@@ -149,3 +149,19 @@ def test_a_cf_keeps_its_line_style_when_others_are_added():
     styles = {f: figures._cf_style(f) for f in (500.0, 1006.99, 2000.0, 3972.69, 8000.0)}
     assert len({str(s) for s in styles.values()}) == 5  # the panel's five CFs are told apart
     assert styles[1006.99] == "--" and styles[3972.69] == "-"  # the paper's 1 kHz dashed, 4 kHz solid
+
+
+def test_show_figure_and_show_error_shared_by_every_panel():
+    """One PNG replaces the output (the figure is closed); errors are escaped in the status line."""
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    out, status = w.Output(), w.HTML()
+    for _ in range(2):
+        fig = plt.figure()
+        W.show_figure(out, fig, dpi=50)
+        assert not plt.fignum_exists(fig.number)
+    assert len(out.outputs) == 1 and "image/png" in out.outputs[0]["data"]
+    W.show_error(status, ValueError("fs must be <100 kHz>"))
+    assert "&lt;100 kHz&gt;" in status.value and "error" in status.value
