@@ -11,6 +11,7 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
 * loss: mean absolute error in CNN units (as the paper); Adam; the learning rate is halved when
   the validation loss has not improved for ``lr_patience`` validations (down to ``min_lr``);
 * validation: fixed batches from held-out bank segments, every ``val_every`` steps;
+* stops with a checkpoint on Ctrl-C or ``kill PID`` (SIGTERM);
 * checkpoints at least every ``checkpoint_minutes``: ``last.weights.h5`` and the optimiser state,
   ``best.weights.h5`` (lowest validation loss), ``state.json``; a run always resumes from them.
 
@@ -29,7 +30,9 @@ import csv
 import json
 import os
 import pathlib
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -274,6 +277,12 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
         _save_optimizer(optimizer, out / "optimizer.npz")
         _atomic_json(spath, state)
 
+    def _stop(signum, frame):  # `kill PID` (SIGTERM): checkpoint and stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    # a background job ignores Ctrl-C's SIGINT; SIGTERM stops it with a checkpoint
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         while time.time() < deadline and (max_steps is None or state["step"] < max_steps):
             x, y = sampler.batch(batch_size)
@@ -304,9 +313,14 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
             if time.time() - last_ckpt > 60.0 * checkpoint_minutes:
                 checkpoint()
                 last_ckpt = time.time()
+    except KeyboardInterrupt:
+        if progress:
+            print(f"{stage}: stopped at step {state['step']}; checkpoint written", flush=True)
     finally:
         checkpoint()
         fh.close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return state
 
 

@@ -86,3 +86,32 @@ def test_unknown_stage_and_wrong_family_are_errors(tiny_bank_path, tmp_path):
         F.fit("ohc", tiny_bank_path, tmp_path / "a", minutes=0.01)
     with pytest.raises(ValueError, match="is a anf model"):
         F.fit("ihc", tiny_bank_path, tmp_path / "b", architecture="anf_l8f16", minutes=0.01)
+
+
+
+def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeypatch):
+    """`kill PID` on a background run (which ignores Ctrl-C's SIGINT) must not lose the steps
+    since the last checkpoint: the run stops and the state on disk has the step it reached."""
+    import os
+    import signal
+
+    batch = F.Sampler.batch
+    drawn = []
+
+    def batch_then_kill(self, batch_size):
+        if self.refresh_every:  # the training sampler (validation batches are drawn once, up front)
+            drawn.append(1)
+            if len(drawn) == 8:  # SIGTERM arrives while step 8 is prepared: 7 steps are done
+                os.kill(os.getpid(), signal.SIGTERM)
+        return batch(self, batch_size)
+
+    monkeypatch.setattr(F.Sampler, "batch", batch_then_kill)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "run"
+    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=50, architecture="ihc_f16", window=256,
+                  batch_size=4, val_every=5, val_batches=2, pool=4, progress=False, jit=False,
+                  checkpoint_minutes=1e3)
+    assert state["step"] == 7
+    assert json.loads((out / "state.json").read_text())["step"] == 7
+    assert (out / "last.weights.h5").is_file()
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored
