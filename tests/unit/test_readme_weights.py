@@ -1,0 +1,52 @@
+"""The README's table of the shipped weight set states what its manifest measured.
+
+Every number of that table is a number users read to decide how far to trust the CNN half of the
+lab; it must be the manifest's (connear_weights/manifest.json, written by training.weight_set).
+"""
+import json
+import pathlib
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MANIFEST = REPO / "connear_weights" / "manifest.json"
+
+
+def _rows(manifest, mode, metric):
+    return [r for r in manifest["evaluation"][mode]["rows"] if r["metric"] == metric]
+
+
+def _curve(manifest, mode, metric, fibre):
+    rows = sorted((r for r in _rows(manifest, mode, metric) if r["fibre"] == fibre), key=lambda r: r["freq_hz"])
+    return [r["rmse"] for r in rows]
+
+
+def _worst_excitation(manifest, mode):
+    rows = [r for r in _rows(manifest, mode, "ihc_excitation")
+            if r["freq_hz"] in (500.0, 1000.0, 2000.0) and 10 <= r["level_db_spl"] <= 90]
+    return max(r["rmse"] for r in rows)
+
+
+def expected_statements(manifest):
+    """The strings the README's weights table must contain, from the manifest."""
+    out = [f"Set **{manifest['version']}**",
+           f"10-90 dB: {_worst_excitation(manifest, 'full'):.2f} mV",
+           f"excitation patterns {_worst_excitation(manifest, 'light'):.2f} mV worst",
+           f"HSR rate-level at 1 kHz {_curve(manifest, 'light', 'anf_rate_level', 'HSR')[0]:.0f} spikes/s"]
+    for fibre in ("HSR", "MSR", "LSR"):
+        rl = _curve(manifest, "full", "anf_rate_level", fibre)
+        sync = _curve(manifest, "full", "anf_synchrony_level", fibre)
+        out.append(f"{rl[0]:.1f}/{rl[1]:.1f} spikes/s; synchrony-level {sync[0]:.3f}/{sync[1]:.3f}")
+    for stage, entry in manifest["models"].items():
+        out.append(f"`{entry['architecture']}`")
+        out.append(f"{entry['training']['cpu_hours']:.2f} CPU-h")
+    return out
+
+
+def test_readme_table_is_the_manifests():
+    if not MANIFEST.is_file():
+        pytest.skip("no weight set shipped")
+    manifest = json.loads(MANIFEST.read_text())
+    readme = (REPO / "README.md").read_text()
+    missing = [s for s in expected_statements(manifest) if s not in readme]
+    assert not missing, f"README's weights table disagrees with {MANIFEST.name}: missing {missing}"
