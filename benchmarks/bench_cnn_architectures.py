@@ -6,7 +6,7 @@ it prints, measured in this one run (compare ratios, the machines are shared and
 * training: steps per second of the recipe of connear_helpers.training.fit (its batch size and
   window, XLA-compiled step), and sequences x samples per second;
 * inference: seconds for 1 s of sound (20 kHz) at 201 CFs (the IHC and ANF models run each CF as a
-  sequence; the cochlea gives all 201 at once), through connear_helpers.inference.
+  sequence; the cochlea gives all 201 at once), through connear_helpers.cnn.inference.
 
 Then light mode end to end (CoNNear cochlea, IHC, ANF H/M/L) for 1 s of sound at 201 CFs and at
 5 CFs (a widget's typical request), with the architectures of the shipped set (or the lab's
@@ -24,7 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from connear_helpers import inference, models  # noqa: E402
+from connear_helpers.cnn import inference  # noqa: E402
+from connear_helpers.cnn import architectures as models
 from connear_helpers.training import fit  # noqa: E402
 
 FS = 20_000
@@ -88,7 +89,7 @@ def light_mode_seconds(n_cf, repeats):
 
     try:
         weights = "connear-lab"
-        from connear_helpers.weights import load_model
+        from connear_helpers.cnn.weights import load_model
 
         load_model("cochlea", weights)
     except Exception:  # no shipped set: the lab's default architectures, untrained (same speed)

@@ -40,7 +40,9 @@ import dataclasses
 
 import numpy as np
 
-from .models import ANF_SCALING, MODEL_INFO
+from .cnn.architectures import MODEL_INFO
+from .constants import FS_CNN
+from .cnn.units import ANF_SCALING
 
 __all__ = [
     "N_FIBRES_NORMAL",
@@ -58,7 +60,7 @@ __all__ = [
     "fig8_backpropagation",
 ]
 
-FS = 20_000.0
+FS = FS_CNN
 N_FIBRES_NORMAL = 10
 N_FIBRES_SYNAPTOPATHIC = 8
 CARRIER_HZ = 4000.0
@@ -164,7 +166,7 @@ def training_stimuli(levels_db_spl, modulation_depths, response_samples, carrier
 def frozen_chain(ihc_model, anf_model, response_samples):
     """f(x): IHC input (B, 16384, 1) in CNN units -> ANF output (B, response_samples, 1) in CNN units
     (one fibre), through the uncropped IHC and the cropped ANF model; differentiable, weights untouched."""
-    from .models import per_channel_model
+    from .cnn.architectures import per_channel_model
 
     ihc_u = per_channel_model(ihc_model, cropped=False)
     anf_c = per_channel_model(anf_model, cropped=True)
@@ -263,7 +265,7 @@ def run(weights="connear-lab", quick=False, levels_db_spl=None, modulation_depth
     """
     import keras
 
-    from ._cnn import load_models
+    from .cnn.weights import load_models_or_untrained
 
     _require_tensorflow()
     s = dict(levels_db_spl=levels_db_spl, modulation_depths=modulation_depths,
@@ -271,7 +273,7 @@ def run(weights="connear-lab", quick=False, levels_db_spl=None, modulation_depth
     s = dict(QUICK) if quick else {k: (FULL[k] if v is None else v) for k, v in s.items()}
     if n_pathological > n_normal or n_pathological < 1:
         raise ValueError(f"n_pathological must be from 1 to n_normal = {n_normal}, got {n_pathological!r}")
-    models, trained, message = load_models(("ihc", anf), weights, seed=seed)
+    models, trained, message = load_models_or_untrained(("ihc", anf), weights, seed=seed)
     if message:
         print(message + " The use case then only demonstrates the mechanics of training through the models.")
     keras.utils.set_random_seed(int(seed))

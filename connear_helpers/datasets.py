@@ -91,6 +91,8 @@ import uuid
 
 import numpy as np
 
+from . import constants as _constants
+
 __all__ = [
     "STAGES",
     "WINDOWS",
@@ -109,8 +111,8 @@ __all__ = [
 ]
 
 FORMAT = "connear-lab-dataset/1"
-FS_REFERENCE = 100_000
-FS_CNN = 20_000
+FS_REFERENCE = int(_constants.FS_REFERENCE)  # as ints, for sample counts
+FS_CNN = int(_constants.FS_CNN)
 DECIMATION = FS_REFERENCE // FS_CNN
 
 #: Trainable stages and the family of windows each uses.
@@ -128,13 +130,7 @@ STAGE_SIGNALS = {
     "anfl": ("ihc", "anfl"),
 }
 
-#: CNN value = SI value x CNN_SCALE (spec §2.2). The only place these scalings are applied.
-CNN_SCALE = {"audio": 1.0, "v": 1e6, "ihc": 1e1, "anfh": 1e-2, "anfm": 1e-2, "anfl": 1e-2}
-SI_UNIT = {"audio": "Pa", "v": "m/s", "ihc": "V", "anfh": "spikes/s", "anfm": "spikes/s",
-           "anfl": "spikes/s"}
-CNN_UNIT = {"audio": "Pa", "v": "um/s (m/s x 1e6)", "ihc": "dV (V x 10)",
-            "anfh": "100 spikes/s (spikes/s x 0.01)", "anfm": "100 spikes/s (spikes/s x 0.01)",
-            "anfl": "100 spikes/s (spikes/s x 0.01)"}
+from .cnn.units import CNN_SCALE, CNN_UNIT, SI_UNIT  # noqa: E402 (spec §2.2; defined once, in cnn/units.py)
 
 #: Paper levels (spec §2.7): half of the sentences at 70 dB SPL, half at 130 dB SPL.
 DEFAULT_LEVELS = (70.0, 130.0)

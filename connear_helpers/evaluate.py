@@ -135,8 +135,10 @@ def _setup(weights, mode, family, fibres=figures.FIBRES):
     names = ["ihc"] if family == "ihc" else list(fibres)
     if mode == "light":
         names = ["cochlea", "ihc"] + [n for n in names if n != "ihc"]
-    models = figures.load_cnn_models(weights, names)
-    return figures.Setup(mode, models, None, figures.weights_label(weights))
+    from .cnn import weights as cnn_weights
+
+    models = cnn_weights.load_models(names, weights)
+    return figures.Setup(mode, models, None, cnn_weights.weights_label(weights))
 
 
 def _compare(compute, args, setup, kw, **extra):
@@ -184,7 +186,7 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
         rmse (n_l, 12) spikes/s};
       anf_rate_level, anf_synchrony_level: {levels_db_spl, freqs_hz (n_f,), rmse {"HSR": (n_f,) ...}};
       rows: the long table (list of dicts with COLUMNS); bar: :func:`check_bar` of it.
-    Raises connear_helpers.weights.WeightsError when the weights are not available.
+    Raises connear_helpers.cnn.weights.WeightsError when the weights are not available.
     """
     cfg = dict(CONFIGS["quick" if quick else "full"])
     if config:
@@ -202,7 +204,9 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
     kw = dict(reference_options=opts, cache=cache, progress=progress)
     ihc_setup = _setup(weights, mode, "ihc") if "ihc" in models else None
     anf_setup = _setup(weights, mode, "anf", fibres) if fibres else None
-    out = dict(weights=figures.weights_label(weights), mode=mode, quick=bool(quick), reference_options=opts,
+    from .cnn.weights import weights_label
+
+    out = dict(weights=weights_label(weights), mode=mode, quick=bool(quick), reference_options=opts,
                models=models)
 
     if ihc_setup is not None:
@@ -414,14 +418,14 @@ def main(argv=None):
     options = dict(EVALUATION_REFERENCE_OPTIONS, irregularities=args.irregularities == "on")
     if args.engine is not None:
         options["engine"] = args.engine
-    from .weights import WeightsError
+    from .cnn.weights import WeightsError, how_to_get
 
     cache = figures.DEFAULT_CACHE.with_directory(None if args.no_cache else figures.default_cache_dir())
     try:
         result = evaluate(args.weights, quick=args.quick, mode=args.mode, cache=cache, progress=True,
                           models=args.models, reference_options=options)
     except WeightsError as exc:
-        print(f"error: cannot load the CoNNear weights {args.weights!r}:\n{exc}\n{figures.HOW_TO_GET_WEIGHTS}",
+        print(f"error: cannot load the CoNNear weights {args.weights!r}:\n{exc}\n{how_to_get()}",
               file=sys.stderr)
         return 2
     print(format_result(result))

@@ -47,7 +47,7 @@ potential; light mode: ``periphery.simulate(mode="light")``), for a whole batch 
   (:func:`default_cache_dir`: ``$CONNEAR_LAB_CACHE/sims`` or ``~/.cache/connear-lab/sims``).
 
 The CoNNear ANF models get the IHC potential with 256 samples of resting potential in front, so
-that the windowing of :mod:`connear_helpers.inference` starts a window exactly at the analysis
+that the windowing of :mod:`connear_helpers.cnn.inference` starts a window exactly at the analysis
 region (left crop 7936 samples): that window then sees the stimulus' own 396.8-ms silence as its
 left context, exactly like the single 16384-sample window of the original evaluation (spec §2.3).
 
@@ -97,12 +97,6 @@ SPLICE_TAIL_S = 50e-3
 #: Samples of resting potential put in front of the CoNNear ANF input (see the module docstring).
 ANF_CNN_REST_PAD = 256
 _ENGINE_VERSION = 1
-
-HOW_TO_GET_WEIGHTS = (
-    "How to get them: `python -m connear_helpers.weights download official` (once, needs network), "
-    "then weights='official'; or train the 'connear-lab' set (python -m connear_helpers.train)."
-)
-
 
 # ============================================================================================
 # caches
@@ -282,116 +276,18 @@ class Setup:
         return self.models is not None
 
 
-def weights_label(weights):
-    """Short name of a weight source for legends and tables (str); the shipped set with its version."""
-    if weights is None:
-        return "none (reference only)"
-    if isinstance(weights, dict):
-        return "custom models"
-    if str(weights) == "connear-lab":
-        info = connear_lab_info()
-        if info:
-            return f"connear-lab {info['version']}"
-    return str(weights)
-
-
-def connear_lab_info():
-    """The shipped connear-lab set's manifest (dict with version, summary, scores ...), or None."""
-    from .weights import connear_lab_dir
-
-    try:
-        manifest = json.loads((connear_lab_dir() / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest if "version" in manifest else None
-
-
-def weights_quality(weights):
-    """The footnote that says which CoNNear weights a figure shows and how good they are (str or None)."""
-    if isinstance(weights, (str, os.PathLike)) and str(weights) == "connear-lab":
-        info = connear_lab_info()
-        if info:
-            return (f"CoNNear: connear-lab weights {info['version']}, trained by this project on a CPU (not the "
-                    f"authors' weights); {info.get('summary', '')}. weights=\"official\" uses the authors' set.")
-    if isinstance(weights, (str, os.PathLike)) and str(weights) == "official":
-        return "CoNNear: the authors' official weights."
-    return None
-
-
-def weights_from_directory(folder):
-    """Weight files of a folder for the five CoNNear models.
-
-    folder: a directory with ``manifest.json`` (``{"models": {name: {"file": ..., "architecture":
-    ...}}}``, the connear_weights/ format) or files ``<name>.weights.h5`` / ``<name>.h5`` (what
-    ``python -m connear_helpers.train`` writes). Returns dict name -> path, or -> keras.Model for
-    entries whose manifest names another architecture. Raises WeightsNotFoundError if the folder
-    holds none of them.
-    """
-    from .weights import WeightsNotFoundError, load_model
-
-    folder = pathlib.Path(folder).expanduser()
-    found = {}
-    manifest = folder / "manifest.json"
-    entries = {}
-    if manifest.is_file():
-        try:
-            entries = json.loads(manifest.read_text()).get("models", {})
-        except ValueError as exc:
-            raise WeightsNotFoundError(f"{manifest} is not valid JSON ({exc}); fix or remove it") from None
-    for name in ("cochlea", "ihc", "anfh", "anfm", "anfl"):
-        entry = entries.get(name)
-        if isinstance(entry, dict) and "file" in entry:
-            path = folder / entry["file"]
-            arch = entry.get("architecture", name)
-            if arch not in (None, name) and isinstance(arch, str):
-                found[name] = load_model(arch, weights=str(path), n_cf=1)
-            else:
-                found[name] = str(path)
-            continue
-        for candidate in (f"{name}.weights.h5", f"{name}.h5"):
-            if (folder / candidate).is_file():
-                found[name] = str(folder / candidate)
-                break
-    if not found:
-        raise WeightsNotFoundError(
-            f"the folder {folder} holds no CoNNear weights: expected manifest.json or files named "
-            "cochlea/ihc/anfh/anfm/anfl with .weights.h5 or .h5 (as connear_helpers.train writes)")
-    return found
-
-
-def load_cnn_models(weights, names):
-    """Load the CoNNear models ``names`` (e.g. ("ihc",)) of a weight source.
-
-    weights: "connear-lab", "official", a folder, a weight-file dict or a dict of keras models.
-    Returns dict name -> keras.Model. Raises connear_helpers.weights.WeightsError (subclasses
-    WeightsNotFoundError / WeightsMismatchError) with instructions when they are not available.
-    """
-    from . import periphery
-    from .weights import WeightsNotFoundError
-
-    if isinstance(weights, (str, os.PathLike)) and str(weights) not in ("connear-lab", "official"):
-        if pathlib.Path(weights).expanduser().is_dir():
-            weights = weights_from_directory(weights)
-    if isinstance(weights, dict):
-        missing = [n for n in names if weights.get(n) is None]
-        if missing:
-            raise WeightsNotFoundError(
-                f"the weights given have no {', '.join(map(repr, missing))} model (they have "
-                f"{', '.join(sorted(map(str, weights))) or 'none'}); add them")
-    return {n: periphery._model(n, weights) for n in names}
-
-
 def missing_weights_note(weights, error):
     """The note a figure shows when weights cannot be loaded (str)."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     # a figure is often shared: name the weights folder, not this machine's path to it
-    from .weights import connear_lab_dir
+    from .cnn import weights as cnn_weights
 
-    first = first.replace(str(connear_lab_dir()), "connear_weights")
+    first = first.replace(str(cnn_weights.connear_lab_dir()), "connear_weights")
     if len(first) > 400:
         first = first[:397] + "..."
-    how = "" if "download official" in first else " " + HOW_TO_GET_WEIGHTS
-    return f"CoNNear weights missing ({weights_label(weights)}): {first}\nShowing the reference model only.{how}"
+    how = "" if "download official" in first else " " + cnn_weights.how_to_get()
+    return (f"CoNNear weights missing ({cnn_weights.weights_label(weights)}): {first}\n"
+            f"Showing the reference model only.{how}")
 
 
 def prepare(weights="connear-lab", mode="full", family="ihc", cnn_anf_input="reference"):
@@ -411,23 +307,23 @@ def prepare(weights="connear-lab", mode="full", family="ihc", cnn_anf_input="ref
     names = ["ihc"] if family == "ihc" else list(FIBRES) + (["ihc"] if cnn_anf_input == "cnn" else [])
     if mode == "light":
         names = ["cochlea"] + (names if "ihc" in names else ["ihc"] + names)
-    label = weights_label(weights)
+    from .cnn import weights as cnn_weights
+
+    label = cnn_weights.weights_label(weights)
     if weights is None:
         note = None
         if mode == "light":
             note = ("Light mode runs the CoNNear cochlea and needs weights; showing the full "
-                    f"(TL) reference model instead. {HOW_TO_GET_WEIGHTS}")
+                    f"(TL) reference model instead. {cnn_weights.how_to_get()}")
         return Setup("full", None, note, label)
-    from .weights import WeightsError
-
     try:
-        models = load_cnn_models(weights, names)
-    except WeightsError as exc:
+        models = cnn_weights.load_models(names, weights)
+    except cnn_weights.WeightsError as exc:
         note = missing_weights_note(weights, exc)
         if mode == "light":
             note += "\nLight mode needs the CoNNear cochlea: showing the full (TL) reference."
         return Setup("full", None, note, label)
-    return Setup(mode, models, None, label, weights_quality(weights))
+    return Setup(mode, models, None, label, cnn_weights.weights_quality(weights))
 
 
 def _models_key(models):
@@ -650,7 +546,7 @@ def _fit(x, n):
 def _cnn_anf(vihc, model):
     """CoNNear ANF rate (B, T, C) of IHC potential (B, T, C) in V, with a resting-potential
     prelude so that a window starts at the analysis region (module docstring)."""
-    from . import inference
+    from .cnn import inference
 
     pad = np.repeat(vihc[:, :1, :], ANF_CNN_REST_PAD, axis=1)
     y = inference.anf_rate(np.concatenate([pad, vihc], axis=1).astype(np.float32), model, window=8192)
@@ -724,7 +620,7 @@ def simulate_batch(signals, fs, setup, channels=None, row_channels=None, family=
 
 def _add_cnn(records, models, family, fibres, cnn_anf_input):
     """Add ihc_cnn (and anf*_cnn) to records, batching rows of equal shape."""
-    from . import inference
+    from .cnn import inference
 
     groups = collections.defaultdict(list)
     for j, rec in enumerate(records):

@@ -138,24 +138,6 @@ def _to_rate(x, fs_from, fs_to):
     return resample_poly(x, int(round(fs_to / fs_from)), 1, axis=0)
 
 
-def _model(name, weights):
-    """The keras model for ``name`` from a weight source, or from a dict of sources/models."""
-    if isinstance(weights, dict):
-        if name not in weights:
-            raise ValueError(f"weights dict has no entry for the {name!r} model; it has {sorted(weights)}")
-        source = weights[name]
-        if not isinstance(source, (str, bytes)) and hasattr(source, "predict"):
-            return source  # a keras.Model already
-        return name if source is None else _load(name, source)
-    return _load(name, weights)
-
-
-def _load(name, source):
-    from .inference import cached_model
-
-    return cached_model(name, source)
-
-
 def _fit(x, n):
     """Cut or zero-pad x (T, C) along time to n samples."""
     if x.shape[0] >= n:
@@ -185,10 +167,10 @@ def simulate(
     cf: None for the 201 CoNNear CFs, or CFs in Hz (the nearest CoNNear CFs are used).
     stages: subset of ("bm", "ihc", "anf"); later stages need the earlier ones' inputs,
         which are computed but only stored when asked for.
-    weights: CoNNear weight set ("connear-lab" or "official"), a dict mapping model names
-        ("cochlea", "ihc", "anfh", ...) to weight files or keras models, or None to run the
-        reference stages only (the ``*_cnn`` fields stay None). Light mode needs the
-        cochlea weights in any case.
+    weights: CoNNear weights: "connear-lab" (the shipped set), "official", a weight file or folder,
+        a dict mapping model names ("cochlea", "ihc", "anfh", ...) to any of these or to keras
+        models (:mod:`connear_helpers.cnn.weights`), or None to run the reference stages only
+        (the ``*_cnn`` fields stay None). Light mode needs the cochlea weights in any case.
     fibres: which ANF types, a subset of ("anfh", "anfm", "anfl").
     cnn_anf_input: "cnn" (CoNNear IHC -> CoNNear ANF, the chain) or "reference" (the
         reference IHC potential drives the CoNNear ANF, as in the paper's evaluation).
@@ -226,12 +208,13 @@ def simulate(
         ihc_ref = _fit(_to_rate(ref.ihc, FS_REFERENCE, FS_CNN), n_out) if want_ihc else None
         anf_ref = {f: _fit(getattr(ref, f), n_out) for f in fibres} if want_anf else {}
     else:
-        from . import inference
+        from .cnn import inference
+        from .cnn.weights import cached_model
 
         if weights is None:
             raise ValueError("light mode runs the CoNNear cochlea: give weights (e.g. 'connear-lab' or 'official')")
         x20 = _to_rate(x, fs, FS_CNN)
-        bm = inference.cochlea_vbm(x20.astype(np.float32), _model("cochlea", weights))[:, channels].astype(np.float64)
+        bm = inference.cochlea_vbm(x20.astype(np.float32), cached_model("cochlea", weights))[:, channels].astype(np.float64)
         ihc_ref, anf_ref = None, {}
         if want_ihc:
             from verhulst2018 import anf as ref_anf
@@ -250,15 +233,16 @@ def simulate(
         setattr(res, f"{f}_ref", r)
 
     if weights is not None and want_ihc:
-        from . import inference
+        from .cnn import inference
+        from .cnn.weights import cached_model
 
-        ihc_cnn = inference.ihc_potential(bm.astype(np.float32), _model("ihc", weights)).astype(np.float64)
+        ihc_cnn = inference.ihc_potential(bm.astype(np.float32), cached_model("ihc", weights)).astype(np.float64)
         if "ihc" in stages:
             res.ihc_cnn = ihc_cnn
         if want_anf:
             drive = ihc_cnn if cnn_anf_input == "cnn" else ihc_ref
             for f in fibres:
-                rate = inference.anf_rate(drive.astype(np.float32), _model(f, weights))
+                rate = inference.anf_rate(drive.astype(np.float32), cached_model(f, weights))
                 setattr(res, f"{f}_cnn", rate.astype(np.float64))
     return res
 
@@ -273,7 +257,7 @@ def cnn_chain_tensor(signal, cochlea, ihc, anf, channels=None):
     """
     from keras import ops
 
-    from . import inference
+    from .cnn import inference
 
     bm = inference.cochlea_vbm_tensor(signal, cochlea)
     if channels is not None:

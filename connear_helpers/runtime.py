@@ -7,7 +7,7 @@ Spec §4.11. Every stage of the two pipelines is timed on one signal (default: t
 * reference (verhulst2018, always on the CPU): TL cochlea (100 kHz, BM velocity), IHC
   (100 kHz, then decimated to 20 kHz), ANF H, M and L (20 kHz);
 * CoNNear (Keras 3, on the CPU and on a GPU when TensorFlow sees one): cochlea, IHC,
-  ANF H, M and L, each through :mod:`connear_helpers.inference` (windowing with context,
+  ANF H, M and L, each through :mod:`connear_helpers.cnn.inference` (windowing with context,
   unit scaling, chunked batches), i.e. what a user of the package pays.
 
 Times are wall-clock (``time.perf_counter``) of whole stage calls, the mean over
@@ -259,7 +259,7 @@ def _reference_rows(table, x20, n_channels, stages, reference_repeats, bar, engi
 def _cnn_rows(table, x20, n_channels, stages, models, devices, repeats, ref_inputs, bar):
     import tensorflow as tf
 
-    from . import inference
+    from .cnn import inference
 
     x32 = x20.astype(np.float32)
     for dev_name, dev in devices:
@@ -331,8 +331,7 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     """
     from tqdm.auto import tqdm
 
-    from ._cnn import load_models
-
+    from .cnn.weights import load_models_or_untrained
     from .periphery import ENGINE_FOR_COMPARISON, check_engine
 
     engine = check_engine(ENGINE_FOR_COMPARISON if engine is None else engine)
@@ -353,7 +352,7 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     dev = _resolve_devices(devices) if cnn else []
     models = None
     if cnn:
-        models, trained, message = load_models(("cochlea", "ihc") + tuple(f for f in ("anfh", "anfm", "anfl")
+        models, trained, message = load_models_or_untrained(("cochlea", "ihc") + tuple(f for f in ("anfh", "anfm", "anfl")
                                                                            if f in stages), weights)
         table.weights = "trained" if trained else "untrained"
         if message:

@@ -24,6 +24,8 @@ from fractions import Fraction
 import numpy as np
 from scipy.signal import resample_poly
 
+from .constants import FS_CNN
+
 __all__ = [
     "SAMPLE_PATH",
     "SAMPLE_TEXT",
@@ -38,7 +40,7 @@ __all__ = [
 #: The shipped sentence and how it was synthesised (see connear_helpers/data/README.md).
 SAMPLE_PATH = pathlib.Path(__file__).resolve().parent / "data" / "speech_sample.wav"
 SAMPLE_TEXT = "The cold wind blew across the harbour."
-SAMPLE_FS = 20_000
+SAMPLE_FS = int(FS_CNN)
 ESPEAK_OPTIONS = ("-v", "en-us", "-s", "160", "-p", "50")
 #: Silence kept before the first and after the last voiced sample of the sample (s).
 SAMPLE_PADDING_S = (0.05, 0.05)
@@ -88,7 +90,7 @@ def _resample(x, fs_in, fs_out):
     return resample_poly(x, ratio.numerator, ratio.denominator)
 
 
-def load_wav(path, fs=20_000.0, level_db_spl=70.0):
+def load_wav(path, fs=FS_CNN, level_db_spl=70.0):
     """A WAV file as sound pressure: (n,) float64 in Pa at ``fs`` Hz, RMS = p0·10^(L/20) over the whole signal.
 
     level_db_spl: None keeps the file's full-scale values (no calibration).
@@ -107,7 +109,7 @@ def load_wav(path, fs=20_000.0, level_db_spl=70.0):
     return P0 * 10.0 ** (level_db_spl / 20.0) * x / r
 
 
-def load_speech_sample(fs=20_000.0, level_db_spl=70.0):
+def load_speech_sample(fs=FS_CNN, level_db_spl=70.0):
     """The shipped sentence as sound pressure: (n,) float64 in Pa at ``fs`` Hz (20 or 100 kHz
     for the models), calibrated to ``level_db_spl`` dB SPL RMS over the whole signal (~2.2 s)."""
     if not SAMPLE_PATH.is_file():
@@ -169,7 +171,7 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
     """
     from . import cf as _cf
     from . import periphery
-    from ._cnn import HOW_TO_GET_WEIGHTS, missing_weights
+    from .cnn.weights import how_to_get, missing_weights
 
     engine = periphery.check_engine(periphery.ENGINE_FOR_PANELS if engine is None else engine)
     if quick:
@@ -177,19 +179,19 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
         n_cf = min(n_cf, QUICK_N_CF)
     if isinstance(n_cf, bool) or int(n_cf) != n_cf or not 1 <= n_cf <= _cf.N_CF:
         raise ValueError(f"n_cf must be an integer from 1 to {_cf.N_CF}, got {n_cf!r}")
-    x = load_speech_sample(fs=20_000.0, level_db_spl=level_db_spl)
+    x = load_speech_sample(fs=FS_CNN, level_db_spl=level_db_spl)
     if duration_s is not None:
-        x = x[:max(16, int(duration_s * 20_000.0))]
+        x = x[:max(16, int(duration_s * FS_CNN))]
     cfs = _cf.connear_cfs()
     cf = None if n_cf == _cf.N_CF else cfs[np.unique(np.round(np.linspace(0, _cf.N_CF - 1, int(n_cf))).astype(int))]
     problem = missing_weights(weights, _cnn_names(mode))
     if problem is not None:
-        how = "" if "download" in problem else f"\n{HOW_TO_GET_WEIGHTS}"
+        how = "" if "download" in problem else f"\n{how_to_get()}"
         print(f"CoNNear weights are not available: {problem}{how}\n"
               "Showing the reference model (verhulst2018) only"
               + (" in full mode (light mode needs the CoNNear cochlea)." if mode == "light" else "."))
         weights, mode = None, "full"
-    result = periphery.simulate(x, 20_000.0, mode=mode, cf=cf, weights=weights, engine=engine,
+    result = periphery.simulate(x, FS_CNN, mode=mode, cf=cf, weights=weights, engine=engine,
                                progress=progress)
     result.signal = x  # the sound, for cochleagrams(); not a dataclass field
     return result
@@ -317,7 +319,7 @@ def _missing_text(result, key, column):
         return ("light mode: no TL model run" if column == 0 else
                 "full mode: the TL cochlea drives\nthe CoNNear IHC (no CNN cochlea)")
     if column == 1 and result.weights is None:
-        return "CoNNear: no weights\n(python -m connear_helpers.weights download official)"
+        return "CoNNear: no weights\n(python -m connear_helpers.cnn.weights download official)"
     return "not simulated"
 
 

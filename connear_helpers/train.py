@@ -18,7 +18,7 @@ Output folder::
 
     OUT/<stage>.weights.h5        final weights (best validation epoch), Keras 3 format, of the
                                   1-CF model; same arrays as the 201-CF model, so
-                                  connear_helpers.weights.load_weights(build_model(stage), path) works
+                                  connear_helpers.cnn.weights.load_weights(build_model(stage), path) works
     OUT/<stage>.training.json     training facts: data, options, history, wall-clock, hardware
     OUT/checkpoints/last.keras    model + optimiser state after the last finished epoch (resume)
     OUT/checkpoints/best.weights.h5, OUT/checkpoints/state.json (epoch, callback state, history)
@@ -154,10 +154,10 @@ def _strategy(gpus):
 
 def _build_default(stage, model_name=None):
     try:
-        from .models import build_model
+        from .cnn.architectures import build_model
     except ImportError as exc:  # pragma: no cover - the module ships with the package
         raise ImportError(
-            "connear_helpers.models.build_model is not available; install the full package, or "
+            "connear_helpers.cnn.architectures.build_model is not available; install the full package, or "
             "pass model_builder=callable(stage) -> keras.Model to train()"
         ) from exc
     return build_model(model_name or stage, n_cf=1)
@@ -352,7 +352,7 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
     resuming; given with resume, it replaces the saved rate). resume: continue from
     OUT/checkpoints/last.keras (model and optimiser state as saved; without resume an existing
     checkpoint is an error). init_weights: start a new run from these weights (a weight file
-    or set that :func:`connear_helpers.weights.load_weights` accepts, of the same
+    or set that :func:`connear_helpers.cnn.weights.load_weights` accepts, of the same
     architecture; e.g. fine-tune official weights, or start ANF-M from ANF-H).
     output_bias: "mean" (a new run from random weights starts the output layer's bias at the
     mean training target, see :func:`_set_output_bias`) or None (Keras' zeros).
@@ -360,7 +360,7 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
     "on" (GPU required), "off". small: smoke run (at most 2 epochs, 256/64 sequences).
     val_fraction, seed: validation split by sentence. patience / lr_patience / lr_factor / min_lr:
     EarlyStopping and ReduceLROnPlateau on the validation loss. cf_index, max_sequences: use
-    a subset of the data. model_name: a :func:`connear_helpers.models.build_model` name other
+    a subset of the data. model_name: a :func:`connear_helpers.cnn.architectures.build_model` name other
     than the stage (e.g. a smaller architecture). model_builder: callable(stage) -> uncompiled
     keras.Model mapping (B, L_in, 1) to the targets' shape (overrides model_name).
     tensorboard: "auto" (write TensorBoard logs if the ``tensorboard`` package is installed),
@@ -436,7 +436,7 @@ def train(stage, data_dir, out_dir, *, epochs=DEFAULT_EPOCHS, batch_size=None,
                     print(f"no checkpoint in {ckpt}; starting {stage} from scratch", file=sys.stderr)
                 model = model_builder(stage) if model_builder is not None else _build_default(stage, model_name)
                 if init_weights is not None:
-                    from .weights import load_weights
+                    from .cnn.weights import load_weights
 
                     load_weights(model, init_weights)
                     state["init_weights"] = str(init_weights)
@@ -488,7 +488,7 @@ def _facts(stage, model, manifest, data_dir, train_ds, val_ds, state, weights, p
     best = state.get("best")
     scale = CNN_SCALE[target]
     hist = state.get("history", {})
-    from .weights import file_sha256
+    from .cnn.weights import file_sha256
 
     return {
         "format": TRAINING_FORMAT,
@@ -571,7 +571,7 @@ def _main(argv=None):
     ap.add_argument("--no-tensorboard", action="store_true")
     ap.add_argument("--minutes", type=float, default=None, help="stop training after this wall-clock time")
     args = ap.parse_args(argv)
-    from .weights import WeightsError
+    from .cnn.weights import WeightsError
 
     try:
         facts = train(args.stage, args.data, args.out, epochs=args.epochs, batch_size=args.batch_size,

@@ -52,7 +52,7 @@ def write_weight_set(run_dirs, out_dir, command=None):
     ``out_dir/manifest.json``: {"format", "created", "command", "models": {stage: {"file",
     "sha256", "architecture", "data", "training", "wall_clock_s", "hardware", "software"}}}.
     """
-    from .weights import file_sha256
+    from .cnn.weights import file_sha256
 
     out = pathlib.Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def write_weight_set(run_dirs, out_dir, command=None):
         models[stage] = {
             "file": dst.name,
             "sha256": sha,
-            "architecture": facts["model"]["name"],  # a connear_helpers.models.build_model name
+            "architecture": facts["model"]["name"],  # a connear_helpers.cnn.architectures.build_model name
             "model": facts["model"],
             "data": {k: v for k, v in facts["data"].items() if k != "dir"},
             "training": {k: t[k] for k in ("loss", "optimizer", "learning_rate", "batch_size", "epochs_run",
@@ -119,7 +119,7 @@ def train_all(out_dir, n_sentences, stages=STAGES, corpus="tts", workers=None, c
     :func:`connear_helpers.train.train`; with parallel, only those with a command-line option of
     ``python -m connear_helpers.train`` (e.g. batch_size, max_sequences, no_tensorboard=True).
     cochlea_model: the cochlea architecture to train, "cochlea" (the paper's, 11.7 M
-    parameters) or "cochlea_small" (this project's, 3.7 M; see connear_helpers.models).
+    parameters) or "cochlea_small" (this project's, 3.7 M; see connear_helpers.cnn.architectures).
     """
     from . import datasets, train
 

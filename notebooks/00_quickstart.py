@@ -22,7 +22,7 @@
 #
 # **Run time:** for the whole 2.1-s sentence at 201 CFs in full mode, about 1-2 minutes for the reference model (the TL cochlea needs roughly 30 s of CPU time per second of sound) plus 2-5 minutes on a laptop CPU for the 201-channel CoNNear IHC and ANF models (seconds on a GPU); light mode skips the TL model. Set `QUICK = True` below for a reduced version that runs in a minute or two.
 #
-# Until CoNNear weights are available (the project's own `connear-lab` set is still being trained; the authors' set can be fetched with `python -m connear_helpers.weights download official` and `WEIGHTS = "official"`), the CoNNear parts say that the weights are missing and how to get them, and the reference model is shown alone.
+# CoNNear weights: `WEIGHTS = "connear-lab"` is the set this project trained on a CPU and ships in `connear_weights/` (below the authors' fidelity; the figures name it and its measured error, the README has the table); the authors' set is fetched once with `python -m connear_helpers.cnn.weights download official` and used with `WEIGHTS = "official"`. If weights are missing, the CoNNear parts say that the weights are missing and how to get them, and the reference model is shown alone.
 
 # %%
 # Google Colab only: install the lab first (2-3 minutes; it compiles the C++ core). Elsewhere nothing happens.

@@ -22,7 +22,7 @@
 #
 # **Run time:** about 10-20 minutes the first time on a laptop CPU (about 20 s of sound through the TL model's fast engine, cached on disk afterwards, then about 25 fits). Set `QUICK = True` below for a reduced version (1.6 s of sound, Linear and LN only) that runs in a minute or two. The same comparison on the command line, for the IC target and the mel, ANF and IHC front ends: `python -m connear_helpers.encoding`.
 #
-# The CoNNear ANF front end (`"anf_connear"`) needs CoNNear weights (`WEIGHTS = "official"` after `python -m connear_helpers.weights download official`, or the project's `connear-lab` set once trained); without them it is left out, the notebook says so, and the reference model is used alone.
+# The CoNNear ANF front end (`"anf_connear"`) needs CoNNear weights (`WEIGHTS = "official"` after `python -m connear_helpers.cnn.weights download official`, or the project's `connear-lab` set once trained); without them it is left out, the notebook says so, and the reference model is used alone.
 
 # %%
 # Google Colab only: install the lab first (2-3 minutes; it compiles the C++ core). Elsewhere nothing happens.

@@ -27,7 +27,7 @@
 #
 # **Run time:** the reference model costs about 20 s of CPU per second of sound. The full sound set (50 sounds of 0.2 s, 24 CFs) took 4 minutes of CPU on one core the first time (half that on two cores); the pooled responses are then cached on disk (`$CONNEAR_LAB_CACHE/sims/stages` or `~/.cache/connear-lab/sims/stages`) and every analysis takes seconds. Set `QUICK = True` below for a reduced version (14 sounds of 30 ms, 10 CFs) that needs about 30 s of CPU.
 #
-# Until CoNNear weights are available (the project's own `connear-lab` set is still being trained; the authors' set can be fetched with `python -m connear_helpers.weights download official` and `WEIGHTS = "official"`), the CoNNear layers are left out, a note says so, and the reference model's stages are shown alone.
+# CoNNear weights: `WEIGHTS = "connear-lab"` is the set this project trained on a CPU and ships in `connear_weights/` (below the authors' fidelity; the figures name it and its measured error, the README has the table); the authors' set is fetched once with `python -m connear_helpers.cnn.weights download official` and used with `WEIGHTS = "official"`. If weights are missing, the CoNNear layers are left out, a note says so, and the reference model's stages are shown alone.
 
 # %%
 # Google Colab only: install the lab first (2-3 minutes; it compiles the C++ core). Elsewhere nothing happens.

@@ -24,7 +24,7 @@
 #
 # **Run time:** about an hour on one CPU core in full (150 epochs for the abstract input, 40 for the ears, and about 20 minutes of periphery simulations, cached on disk for the next run); `KERAS_BACKEND=jax` trains about 1.5 times faster. Set `QUICK = True` below for a reduced version that runs in a minute or two (its networks are trained for seconds only: they stay near chance).
 #
-# With `MODEL = "connear"` the CoNNear ANF models give the rates; until CoNNear weights are available (the project's own `connear-lab` set is still being trained; the authors' set can be fetched with `python -m connear_helpers.weights download official` and `WEIGHTS = "official"`), the notebook says so and uses the reference model.
+# With `MODEL = "connear"` the CoNNear ANF models give the rates; `WEIGHTS = "connear-lab"` is the set this project trained on a CPU and ships (its measured error is in the README), `WEIGHTS = "official"` the authors' set (fetched once with `python -m connear_helpers.cnn.weights download official`); if weights are missing, the notebook says so and uses the reference model.
 
 # %%
 # Google Colab only: install the lab first (2-3 minutes; it compiles the C++ core). Elsewhere nothing happens.

@@ -30,11 +30,12 @@ import pathlib
 
 import numpy as np
 
+from ..constants import FS_CNN
 from .targets import Responses
 
 __all__ = ["StimulusSet", "stimulus_set", "load_responses", "save_responses", "FORMAT_KEYS"]
 
-FS_DEFAULT = 20_000.0
+FS_DEFAULT = FS_CNN
 FORMAT_KEYS = ("stimuli", "fs", "bin_s", "spike_counts", "psth", "neuron_ids", "stimulus_names")
 RAMP_S = 5e-3
 

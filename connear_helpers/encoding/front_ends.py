@@ -286,13 +286,13 @@ def periphery_records(signals, fs, cf, mode="full", weights=None, source="refere
     cfs = _cfs(cf)
     wlabel = None
     if (source == "connear" or mode == "light") and isinstance(weights, str):
-        from .. import inference
+        from ..cnn.weights import cached_model
 
         # load the CNNs first: missing weights fail here, not after a long TL simulation; a probe
         # of their values goes into the cache key, so retrained weights are never mixed up
         wlabel = [weights]
         for name in (("cochlea",) if mode == "light" else ()) + ("ihc",) + FIBRES:
-            w = inference.cached_model(name, weights).weights
+            w = cached_model(name, weights).weights
             wlabel.append(round(float(np.sum(w[0].numpy())) + float(np.sum(w[-1].numpy())), 12) if w else 0.0)
     cache = default_cache() if cache is None else cache
     xs = [_to_reference_rate(_check_signal(s), fs) for s in signals]

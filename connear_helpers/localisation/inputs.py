@@ -52,13 +52,14 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from .. import cf as _cf
+from ..constants import FS_CNN, FS_REFERENCE
 from . import binaural
 from .spikes import poisson_spikes
 
 #: Rate of the ANF outputs (Hz), the finest step of a periphery input (0.05 ms).
-FS_ANF = 20_000.0
+FS_ANF = FS_CNN
 #: Rate of the sound given to the reference model (Hz).
-FS_SOUND = 100_000.0
+FS_SOUND = FS_REFERENCE
 #: Up-sampling of the ANF rates for the tone bank's delays: 20 kHz x 20 = 400 kHz (2.5 µs).
 UPSAMPLE = 20
 #: Silence before the sound reaches the head's centre in every simulated signal (s).

@@ -173,7 +173,7 @@ class _Probe:
     def __init__(self, net, model):
         import keras
 
-        from .. import models
+        from ..cnn import architectures as models
 
         arch = models.model_name_of(model)
         self.net = net
@@ -232,7 +232,7 @@ class _Probe:
 
 def _weights_key(model):
     """A hash of a keras model's architecture name and weights (str)."""
-    from .. import models
+    from ..cnn import architectures as models
 
     h = hashlib.sha1(models.model_name_of(model).encode())
     for w in model.get_weights():
@@ -255,9 +255,11 @@ def cnn_stage_names(weights="connear-lab", networks=("ihc", "anfh", "anfm", "anf
 
     weights: "connear-lab", "official", a folder, or a dict name -> file or keras.Model.
     Returns a list of str like ["ihc_cnn.enc1", ..., "ihc_cnn", ...]. Raises
-    connear_helpers.weights.WeightsError (with how to get them) when the weights do not load.
+    connear_helpers.cnn.weights.WeightsError (with how to get them) when the weights do not load.
     """
-    models = figures.load_cnn_models(weights, list(networks))
+    from ..cnn.weights import load_models
+
+    models = load_models(list(networks), weights)
     names = []
     for net in networks:
         p = _probe(net, models[net])
@@ -343,7 +345,7 @@ def _reference_responses(x, fs, cfs, mode, models, reference_options, n_jobs):
 
 def _resolve_models(weights, cnn, mode):
     """(models dict or None, note or None) for the CNN stages and the light mode."""
-    from ..weights import WeightsError
+    from ..cnn.weights import WeightsError, load_models
 
     nets = {s.partition(".")[0][:-4] for s in cnn}
     if mode == "light":  # the CNN cochlea, and the IHC CNN that periphery's light mode runs beside it
@@ -355,7 +357,7 @@ def _resolve_models(weights, cnn, mode):
         return None, ("No CoNNear weights were given (weights=None): the CoNNear stages are left out "
                       "and the reference model is shown alone.")
     try:
-        return figures.load_cnn_models(weights, nets), None
+        return load_models(nets, weights), None
     except WeightsError as exc:
         return None, figures.missing_weights_note(weights, exc).replace(
             "Showing the reference model only.", "The CoNNear stages are left out; the reference model is shown alone.")

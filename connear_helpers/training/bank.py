@@ -39,8 +39,10 @@ import numpy as np
 
 from .. import cf as _cf
 
-FS_REFERENCE = 100_000
-FS_CNN = 20_000
+from .. import constants as _constants
+
+FS_REFERENCE = int(_constants.FS_REFERENCE)  # as ints, for sample counts
+FS_CNN = int(_constants.FS_CNN)
 DECIMATION = FS_REFERENCE // FS_CNN
 #: Options of the reference model for the bank (irregularities off, the paper's integrator).
 REFERENCE_OPTIONS = {"irregularities": False, "integrator": "legacy"}

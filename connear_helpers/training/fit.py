@@ -5,7 +5,7 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
 * data: windows drawn at random from the bank (:mod:`.bank`): for the IHC and ANF models, a
   pool of reference responses derived from random (segment, gain, CF) choices, one entry
   replaced every ``refresh_every`` steps, with random window offsets (onsets included: the input
-  is padded with its resting value, as :mod:`connear_helpers.inference` pads); for the cochlea,
+  is padded with its resting value, as :mod:`connear_helpers.cnn.inference` pads); for the cochlea,
   sound and BM velocity windows at random offsets, with a random sign (the TL model is odd in
   the sound pressure, so -p gives -v exactly);
 * loss: mean absolute error in CNN units (as the paper); Adam; the learning rate is halved when
@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from .. import models as _models
+from ..cnn import architectures as _models
 from . import bank as _bank
 
 STAGES = ("cochlea", "ihc", "anfh", "anfm", "anfl")
@@ -48,8 +48,7 @@ DEFAULT_BATCH = {"cochlea": 8, "ihc": 32, "anfh": 16, "anfm": 16, "anfl": 16}
 #: Output samples per training window (20 kHz), before rounding to the architecture's multiple.
 DEFAULT_WINDOW = {"cochlea": 2048, "ihc": 2048, "anfh": 2048, "anfm": 2048, "anfl": 2048}
 GAIN_DB = (-20.0, 20.0)
-SCALE_IN = {"cochlea": 1.0, "ihc": _models.COCHLEA_SCALING, "anf": _models.IHC_SCALING}
-SCALE_OUT = {"cochlea": _models.COCHLEA_SCALING, "ihc": _models.IHC_SCALING, "anf": _models.ANF_SCALING}
+from ..cnn.units import SCALE_IN, SCALE_OUT  # noqa: E402 (the CNN unit scalings, defined once)
 RUN_FORMAT = "connear-lab-cpu-run/1"
 
 
@@ -183,7 +182,7 @@ def _load_optimizer(opt, model, path):
 def _write_run_manifest(out, stage, architecture):
     """manifest.json of the run folder (the connear_weights format), so that ``weights=`` and
     ``python -m connear_helpers.evaluate --weights RUN`` build the right architecture."""
-    from ..weights import file_sha256
+    from ..cnn.weights import file_sha256
 
     path = out / f"{stage}.weights.h5"
     _atomic_json(out / "manifest.json", {"models": {stage: {
@@ -238,7 +237,7 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
         _load_optimizer(optimizer, model, out / "optimizer.npz")
     else:
         if init_weights is not None:
-            from ..weights import load_weights
+            from ..cnn.weights import load_weights
 
             load_weights(model, init_weights)
         else:  # start the output bias at the mean target (see train._set_output_bias)

@@ -87,8 +87,8 @@ def _software():
 
 def _model_entry(stage, run):
     """Manifest entry of a run's best weights (the file is copied separately)."""
-    from ..models import MODEL_INFO
-    from ..weights import file_sha256
+    from ..cnn.architectures import MODEL_INFO
+    from ..cnn.weights import file_sha256
 
     state = json.loads((run / "state.json").read_text())
     path = run / f"{stage}.weights.h5"
@@ -171,7 +171,7 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
         "version": today.strftime("%Y.%m.%d"),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "about": ("CoNNear weights trained by the connear-lab project itself on CPU-sized architectures "
-                  "(connear_helpers.models.LAB_ARCHITECTURES), not the authors' weights"),
+                  "(connear_helpers.cnn.architectures.LAB_ARCHITECTURES), not the authors' weights"),
         "models": entries,
         "software": _software(),
         "hardware": {"cpu": _cpu(), "cores_used_for_training": 1},

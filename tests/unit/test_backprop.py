@@ -11,12 +11,12 @@ from connear_helpers import backprop  # noqa: E402
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     """The quick run with the connear-lab weights missing -> untrained models and a message."""
-    from connear_helpers import inference, weights
+    from connear_helpers.cnn import weights
 
     empty = tmp_path_factory.mktemp("no_weights")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(weights, "connear_lab_dir", lambda: empty)
-        mp.setattr(inference, "_LOADED", {})
+        mp.setattr("connear_helpers.cnn.weights._LOADED", {})
         return backprop.run(weights="connear-lab", quick=True, progress=False)
 
 
@@ -24,7 +24,7 @@ def quick_run(tmp_path_factory):
 def random_models():
     import keras
 
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(11)
     return {n: models.build_model(n, n_cf=1) for n in ("ihc", "anfh")}

@@ -3,7 +3,7 @@ import importlib
 
 import verhulst2018
 from connear_helpers import constants
-from connear_helpers.models import MODEL_INFO
+from connear_helpers.cnn.architectures import MODEL_INFO
 
 MODULES = ("figures", "periphery", "runtime", "stimuli", "stages.extract", "datasets", "training.bank")
 

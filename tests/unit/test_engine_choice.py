@@ -150,7 +150,7 @@ def test_panels_run_the_levels_of_a_stimulus_as_one_fast_batch(calls):
 
 
 def test_speech_quickstart_runs_the_panel_engine(calls, monkeypatch):
-    from connear_helpers import _cnn
+    from connear_helpers.cnn import weights as _cnn
 
     # the reference alone: no need to import TensorFlow to find out that there are no weights
     monkeypatch.setattr(_cnn, "missing_weights", lambda weights, names: "no weights in this test")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:Depreca
 @pytest.fixture(scope="module")
 def result():
     keras = pytest.importorskip("keras")
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(7)
     m = {n: models.build_model(n, n_cf=1) for n in ("ihc", "anfh", "anfm", "anfl")}
@@ -53,7 +53,7 @@ def test_quick_evaluation_table_shape_and_values(result):
 
 def test_a_subset_of_models_is_judged_alone_and_never_passes(result):
     keras = pytest.importorskip("keras")
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(7)
     models.build_model("ihc", n_cf=1)                    # as the fixture: the same anfh weights
@@ -90,10 +90,10 @@ def test_csv_json_and_printout(result, tmp_path):
 
 def test_missing_weights_raise_and_the_cli_says_how_to_get_them(tmp_path, monkeypatch, capsys):
     pytest.importorskip("keras")
-    from connear_helpers import inference, weights
+    from connear_helpers.cnn import weights
 
     monkeypatch.setattr(weights, "connear_lab_dir", lambda: tmp_path)
-    monkeypatch.setattr(inference, "_LOADED", {})
+    monkeypatch.setattr("connear_helpers.cnn.weights._LOADED", {})
     with pytest.raises(weights.WeightsError):
         E.evaluate("connear-lab", quick=True)
     assert E.main(["--weights", "connear-lab", "--quick", "--out", str(tmp_path / "x.csv")]) == 2

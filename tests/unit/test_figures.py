@@ -40,7 +40,7 @@ def quick():
 @pytest.fixture(scope="module")
 def random_models():
     keras = pytest.importorskip("keras")
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(5)
     return {n: models.build_model(n, n_cf=1) for n in ("cochlea", "ihc", "anfh", "anfm", "anfl")}
@@ -163,10 +163,10 @@ def test_fig6b_synchrony_level_curves(quick):
 
 def test_missing_weights_draw_the_reference_with_a_note(tmp_path, monkeypatch):
     pytest.importorskip("keras")
-    from connear_helpers import inference, weights
+    from connear_helpers.cnn import weights
 
     monkeypatch.setattr(weights, "connear_lab_dir", lambda: tmp_path)
-    monkeypatch.setattr(inference, "_LOADED", {})
+    monkeypatch.setattr("connear_helpers.cnn.weights._LOADED", {})
     fig, table = F.fig3b_ihc_level_growth("connear-lab", quick=True)
     text = " ".join(t.get_text() for t in fig.texts)
     assert "CoNNear weights missing" in text and "download official" in text
@@ -250,16 +250,19 @@ def test_cache_lru_bytes_and_disk(tmp_path):
 
 
 def test_prepare_and_weight_folders(tmp_path, random_models):
-    from connear_helpers.weights import WeightsNotFoundError
+    from connear_helpers.cnn.weights import WeightsNotFoundError
 
     setup = F.prepare(random_models, "light", "anf", "cnn")
     assert setup.mode == "light" and set(setup.models) == {"cochlea", "ihc", "anfh", "anfm", "anfl"}
     setup = F.prepare({"ihc": random_models["ihc"]}, "full", "anf")
     assert setup.models is None and "'anfh'" in setup.note
-    with pytest.raises(WeightsNotFoundError, match="no CoNNear weights"):
-        F.weights_from_directory(tmp_path)
+    from connear_helpers.cnn.weights import resolve_weights
+
+    with pytest.raises(WeightsNotFoundError, match="no 'ihc' model"):
+        resolve_weights(tmp_path, "ihc")
+    assert F.prepare(str(tmp_path), "full", "ihc").models is None
     random_models["ihc"].save_weights(tmp_path / "ihc.weights.h5")
-    assert F.weights_from_directory(tmp_path) == {"ihc": str(tmp_path / "ihc.weights.h5")}
+    assert resolve_weights(tmp_path, "ihc") == tmp_path / "ihc.weights.h5"
     setup = F.prepare(str(tmp_path), "full", "ihc")
     assert setup.has_cnn and setup.label == str(tmp_path)
     with pytest.raises(ValueError, match="mode"):

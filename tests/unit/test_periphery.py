@@ -19,7 +19,7 @@ FS = 20_000.0
 def random_models():
     import keras
 
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(3)
     return {n: models.build_model(n, n_cf=1) for n in ("cochlea", "ihc", "anfh", "anfm", "anfl")}
@@ -108,12 +108,11 @@ def test_clear_errors(kwargs, match):
 
 
 def test_missing_weight_set_says_how_to_get_it(tmp_path, monkeypatch):
-    from connear_helpers import weights
+    from connear_helpers.cnn import weights
 
     monkeypatch.setattr(weights, "connear_lab_dir", lambda: tmp_path)
-    from connear_helpers import inference
 
-    monkeypatch.setattr(inference, "_LOADED", {})
+    monkeypatch.setattr("connear_helpers.cnn.weights._LOADED", {})
     with pytest.raises(Exception, match="official"):
         periphery.simulate(tone(400), FS, mode="light", cf=[1000.0], weights="connear-lab")
 

@@ -15,7 +15,7 @@ import pytest
 START_UP = re.compile(r"^[IWE]0000 |cuInit|oneDNN custom operations|absl::InitializeLog", re.M)
 SCRIPT = (
     "import numpy as np, connear_helpers, os\n"
-    "from connear_helpers import models\n"
+    "from connear_helpers.cnn import architectures as models\n"
     "m = models.build_model('ihc_f16', n_cf=1)\n"
     "print(float(np.asarray(m(np.zeros((1, 2560, 1), 'float32'))).sum()) == 0.0 or 'ran')\n"
     "print('level', os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"

@@ -23,12 +23,12 @@ def rows(table, **where):
 @pytest.fixture(scope="module")
 def ihc_table(tmp_path_factory):
     """201 and 1 channels, cochlea + IHC, weights missing -> untrained models."""
-    from connear_helpers import inference, weights
+    from connear_helpers.cnn import weights
 
     empty = tmp_path_factory.mktemp("no_weights")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(weights, "connear_lab_dir", lambda: empty)
-        mp.setattr(inference, "_LOADED", {})
+        mp.setattr("connear_helpers.cnn.weights._LOADED", {})
         return runtime.measure(tone(), FS, duration_s=None, n_channels=(201, 1), stages=("cochlea", "ihc"),
                                devices="CPU", weights="connear-lab", repeats=1, progress=False)
 
@@ -37,7 +37,7 @@ def ihc_table(tmp_path_factory):
 def random_models():
     import keras
 
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(5)
     return {n: models.build_model(n, n_cf=1) for n in ("cochlea", "ihc", "anfh", "anfm", "anfl")}

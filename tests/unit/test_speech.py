@@ -165,10 +165,10 @@ def test_cochleagrams_says_when_the_cnn_is_missing():
 
 @pytest.fixture()
 def no_lab_weights(tmp_path, monkeypatch):
-    from connear_helpers import inference, weights
+    from connear_helpers.cnn import weights
 
     monkeypatch.setattr(weights, "connear_lab_dir", lambda: tmp_path)
-    monkeypatch.setattr(inference, "_LOADED", {})
+    monkeypatch.setattr("connear_helpers.cnn.weights._LOADED", {})
 
 
 def test_quickstart_without_weights_runs_the_reference_only(no_lab_weights, capsys):
@@ -185,7 +185,7 @@ def test_quickstart_without_weights_runs_the_reference_only(no_lab_weights, caps
 
 def test_quickstart_with_random_models_and_quick_sizes():
     keras = pytest.importorskip("keras")
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(2)
     m = {n: models.build_model(n, n_cf=1) for n in ("ihc", "anfh", "anfm", "anfl")}

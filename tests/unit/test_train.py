@@ -81,7 +81,7 @@ def test_wrong_model_shape_is_explained(data_dir, tmp_path):
 
 
 def test_cli_small_run_with_the_connear_ihc_model(data_dir, tmp_path):
-    models = pytest.importorskip("connear_helpers.models")
+    models = pytest.importorskip("connear_helpers.cnn.architectures")
     out = tmp_path / "cli"
     rc = T._main(["ihc", "--data", str(data_dir), "--out", str(out), "--small", "--epochs", "1",
                   "--batch-size", "2", "--max-sequences", "2", "--val-fraction", "0.5",
@@ -95,7 +95,7 @@ def test_cli_small_run_with_the_connear_ihc_model(data_dir, tmp_path):
         assert "optimizer" not in f and "layers" in f
     assert (out / "ihc.weights.h5").stat().st_size < 1.1 * 4 * 1_317_505
     # the 1-CF weights fit the 201-CF model
-    weights = pytest.importorskip("connear_helpers.weights")
+    weights = pytest.importorskip("connear_helpers.cnn.weights")
     m = models.build_model("ihc")
     weights.load_weights(m, out / "ihc.weights.h5")
 
@@ -148,7 +148,7 @@ def test_resume_with_a_new_learning_rate(data_dir, tmp_path):
 
 
 def test_init_weights_start_a_new_run_from_a_weight_file(data_dir, tmp_path):
-    pytest.importorskip("connear_helpers.models")
+    pytest.importorskip("connear_helpers.cnn.architectures")
     import h5py
 
     first = tmp_path / "first"
@@ -180,8 +180,8 @@ def test_init_weights_start_a_new_run_from_a_weight_file(data_dir, tmp_path):
 
 
 def test_init_weights_of_another_architecture_are_refused(data_dir, tmp_path, capsys):
-    pytest.importorskip("connear_helpers.models")
-    from connear_helpers.models import build_model
+    pytest.importorskip("connear_helpers.cnn.architectures")
+    from connear_helpers.cnn.architectures import build_model
 
     path = tmp_path / "anfl.weights.h5"
     build_model("anfl", n_cf=1).save_weights(path)

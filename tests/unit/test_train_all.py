@@ -7,8 +7,8 @@ from scipy.io import wavfile
 from toy_training import fake_reference, tiny_model
 
 keras = pytest.importorskip("keras")
-from connear_helpers import figures, train_all as TA  # noqa: E402
-from connear_helpers.weights import file_sha256  # noqa: E402
+from connear_helpers import train_all as TA  # noqa: E402
+from connear_helpers.cnn.weights import file_sha256  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +60,14 @@ def test_parallel_run_trains_the_real_models_in_their_own_processes(wav_corpus, 
     assert manifest["models"]["cochlea"]["architecture"] == "cochlea_small"
     assert manifest["models"]["cochlea"]["model"]["n_params"] == 3_747_840
     assert "--cochlea-model cochlea_small" in manifest["command"]
-    found = figures.weights_from_directory(out / "weights")
-    assert set(found) == {"cochlea", "ihc"}
-    from connear_helpers import models, weights
-    weights.load_weights(models.build_model("ihc"), found["ihc"])
-    assert models.model_name_of(found["cochlea"]) == "cochlea_small"   # built from the manifest
+    from connear_helpers.cnn import architectures as models
+    from connear_helpers.cnn import weights
+
+    folder = out / "weights"
+    weights.load_weights(models.build_model("ihc"), weights.resolve_weights(folder, "ihc"))
+    assert models.model_name_of(weights.cached_model("cochlea", folder)) == "cochlea_small"  # the manifest's
+    with pytest.raises(weights.WeightsNotFoundError, match="'anfh'"):
+        weights.resolve_weights(folder, "anfh")
 
 
 def test_unknown_stage_is_an_error(tmp_path):

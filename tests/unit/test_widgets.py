@@ -30,7 +30,7 @@ def state():
 @pytest.fixture(scope="module")
 def random_state():
     keras = pytest.importorskip("keras")
-    from connear_helpers import models
+    from connear_helpers.cnn import architectures as models
 
     keras.utils.set_random_seed(11)
     m = {n: models.build_model(n, n_cf=1) for n in ("ihc", "anfh", "anfm", "anfl")}

@@ -126,7 +126,7 @@ def test_bad_signals_and_options_are_refused_with_what_to_do():
 
 
 def test_light_mode_without_weights_says_where_to_get_them(tmp_path, monkeypatch):
-    from connear_helpers import weights
+    from connear_helpers.cnn import weights
 
     monkeypatch.setenv("CONNEAR_LAB_CACHE", str(tmp_path))  # no downloaded official weights here
     with pytest.raises(ValueError, match="give weights"):

@@ -89,7 +89,8 @@ def test_missing_weights_leave_the_cnn_stages_out(shared, tmp_path):
 
 
 def test_cnn_layers_with_random_weights(shared):
-    from connear_helpers import inference, models
+    from connear_helpers.cnn import inference
+    from connear_helpers.cnn import architectures as models
 
     sounds, cache, _ = shared
     nets = {"cochlea": models.build_model("cochlea_f64k32"), "ihc": models.build_model("ihc_f16"),

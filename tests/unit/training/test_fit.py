@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("keras")
 
-from connear_helpers import models as M  # noqa: E402
+from connear_helpers.cnn import architectures as M  # noqa: E402
 from connear_helpers.training import bank as B  # noqa: E402
 from connear_helpers.training import fit as F  # noqa: E402
 
@@ -66,10 +66,10 @@ def test_fit_checkpoints_resumes_and_writes_a_loadable_run(tiny_bank_path, tmp_p
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["models"]["ihc"]["architecture"] == "ihc_f16"
     # the run folder is a weight source: load_model builds the manifest's architecture
-    from connear_helpers import figures
+    from connear_helpers.cnn import weights as W
 
-    model = figures.weights_from_directory(out)["ihc"]
-    assert M.model_name_of(model) == "ihc_f16"
+    assert M.model_name_of(W.load_model("ihc", out, n_cf=1)) == "ihc_f16"
+    assert W.resolve_weights(str(out), "ihc") == out / "ihc.weights.h5"
     # the time limit stops a run as well (after the step that passes it)
     assert F.fit("ihc", tiny_bank_path, tmp_path / "timed", minutes=1e-4, **kw)["step"] == 1
     # a second session goes on from the checkpoint (same architecture, more steps)

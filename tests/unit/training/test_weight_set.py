@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("keras")
 
-from connear_helpers import figures  # noqa: E402
-from connear_helpers import models as M  # noqa: E402
+from connear_helpers.cnn import weights as W  # noqa: E402
+from connear_helpers.cnn import architectures as M  # noqa: E402
 from connear_helpers.training import weight_set as WS  # noqa: E402
 
 
@@ -69,11 +69,11 @@ def test_a_stage_is_replaced_only_when_it_improved(tmp_path, monkeypatch):
     assert manifest["models"]["ihc"]["architecture"] == "ihc_f16" and manifest["version"]
     # the set loads: the manifest's architecture is built
     monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(out))
-    from connear_helpers.weights import load_model
+    from connear_helpers.cnn.weights import load_model
 
     assert M.model_name_of(load_model("ihc", "connear-lab")) == "ihc_f16"
-    assert figures.weights_label("connear-lab") == f"connear-lab {manifest['version']}"
-    assert "trained by this project" in figures.weights_quality("connear-lab")
+    assert W.weights_label("connear-lab") == f"connear-lab {manifest['version']}"
+    assert "trained by this project" in W.weights_quality("connear-lab")
     # second round: the IHC improved (replaced), ANF-H did not (kept), the rest untouched
     old_anfh = (out / "anfh.weights.h5").read_bytes()
     manifest, changed = WS.assemble(second, out, progress=False)
@@ -87,6 +87,6 @@ def test_a_stage_is_replaced_only_when_it_improved(tmp_path, monkeypatch):
 
 
 def _sha(path):
-    from connear_helpers.weights import file_sha256
+    from connear_helpers.cnn.weights import file_sha256
 
     return file_sha256(path)

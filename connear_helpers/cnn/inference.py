@@ -53,15 +53,13 @@ import math
 
 import numpy as np
 
-from .models import (
-    ANF_SCALING,
-    COCHLEA_SCALING,
+from .architectures import (
     FS,
-    IHC_SCALING,
     MODEL_INFO,
     model_name_of,
     per_channel_model,
 )
+from .units import ANF_SCALING, COCHLEA_SCALING, IHC_SCALING
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -197,30 +195,20 @@ def _default_batch(name, length, memory_budget):
 # Model resolution
 # ---------------------------------------------------------------------------
 
-_LOADED = {}
-
-
-def cached_model(name, weights):
-    """The single-CF keras model ``name`` with ``weights``, loaded once per (name, weights)."""
-    key = (name, str(weights))
-    if key not in _LOADED:
-        from .weights import load_model
-        _LOADED[key] = load_model(name, weights=weights, n_cf=1)
-    return _LOADED[key]
-
-
 def _resolve_model(model, family, weights, default_name=None):
     """Return (keras model, name). ``model`` may be a keras.Model, a name, or None."""
     if model is None:
         if default_name is None:
             raise ValueError(
                 f"a {family} model is needed: pass a keras.Model from "
-                "connear_helpers.weights.load_model(...) or a model name such as 'anfh'")
+                "connear_helpers.cnn.weights.load_model(...) or a model name such as 'anfh'")
         model = default_name
     if isinstance(model, str):
         if model not in MODEL_INFO:
             raise ValueError(f"unknown CoNNear model name {model!r}; expected one of "
                              f"{', '.join(MODEL_INFO)}")
+        from .weights import cached_model
+
         model = cached_model(model, weights)
     name = model_name_of(model)
     if MODEL_INFO[name]["family"] != family:
@@ -286,7 +274,7 @@ def run_model(x, model, *, window=None, context="spec", batch_size=None,
     Parameters
     ----------
     x : array, shape (B, T, C) (cochlea: C = 1), CNN units (spec §2.2), 20 kHz.
-    model : keras.Model from :func:`connear_helpers.models.build_model` (any n_cf,
+    model : keras.Model from :func:`connear_helpers.cnn.architectures.build_model` (any n_cf,
         cropped or not: the weights are what matters).
     window, context : see :func:`window_plan`.
     batch_size : int or None

@@ -4,7 +4,7 @@ Every model is built in code from the layer tables of the project specification
 (``shared/spec/connear.md`` §1): same layer classes, layer names, weight shapes,
 weight order and parameter counts as the authors' Keras 2 JSON descriptions, so
 the authors' HDF5 weight files load into these models unchanged (see
-:mod:`connear_helpers.weights`).
+:mod:`connear_helpers.cnn.weights`).
 
 Only Keras 3 layers are used (no ``Lambda``, no TensorFlow calls), so the
 graphs also build on the JAX and PyTorch backends.
@@ -25,11 +25,11 @@ uncropped ones (``cropped=False``), where ``left``/``right`` is the context of
 :data:`MODEL_INFO`. ``T`` must be a multiple of ``MODEL_INFO[name]["multiple"]``
 (16 for the cochlea, 8 for the IHC, 16384 for the ANF models); the fixed-length
 Dierich2020/Zilany2014 variants accept only ``MODEL_INFO[name]["fixed_length"]``.
-The SI-unit wrappers in :mod:`connear_helpers.inference` take care of all of this.
+The SI-unit wrappers in :mod:`connear_helpers.cnn.inference` take care of all of this.
 
 Example::
 
-    from connear_helpers.models import build_model, MODEL_INFO
+    from connear_helpers.cnn.architectures import build_model, MODEL_INFO
     ihc = build_model("ihc")            # 201-CF IHC model, random weights
     ihc_1 = build_model("ihc", n_cf=1)  # single-CF variant, same weight shapes
 """
@@ -41,12 +41,12 @@ import weakref
 import keras
 from keras import layers as L
 
+from ..constants import FS_CNN
+from .units import FAMILY_UNITS
+
 __all__ = [
     "MODEL_NAMES",
     "MODEL_INFO",
-    "COCHLEA_SCALING",
-    "IHC_SCALING",
-    "ANF_SCALING",
     "FS",
     "build_model",
     "model_info",
@@ -57,29 +57,15 @@ __all__ = [
     "expected_weight_layout",
 ]
 
-#: Sampling rate of every CNN input and output, Hz (spec §2.1).
-FS = 20000
-
-#: CNN value of the BM velocity = velocity in m/s x COCHLEA_SCALING (spec §2.2).
-COCHLEA_SCALING = 1e6
-#: CNN value of the IHC receptor potential = potential in V x IHC_SCALING.
-IHC_SCALING = 1e1
-#: CNN value of the ANF firing rate = rate in spikes/s x ANF_SCALING.
-ANF_SCALING = 1e-2
+#: Sampling rate of every CNN input and output, Hz (spec §2.1; connear_helpers.constants.FS_CNN as an int).
+FS = int(FS_CNN)
 
 _N_CF_DEFAULT = 201
 
 
-_UNITS = {  # family -> (input SI unit, SI->CNN factor, output SI unit, CNN->SI factor)
-    "cochlea": ("Pa", 1.0, "m/s", 1 / COCHLEA_SCALING),
-    "ihc": ("m/s", COCHLEA_SCALING, "V", 1 / IHC_SCALING),
-    "anf": ("V", IHC_SCALING, "spikes/s", 1 / ANF_SCALING),
-}
-
-
 def _info(family, left, right, multiple, fixed_length, window, params, n_arrays,
           nonlinearity, rf, files):
-    in_unit, in_scale, out_unit, out_scale = _UNITS[family]
+    in_unit, in_scale, out_unit, out_scale = FAMILY_UNITS[family]
     return {
         "family": family,               # "cochlea" | "ihc" | "anf"
         "context": (left, right),       # samples of context each window needs (spec §2.1)
@@ -431,7 +417,7 @@ def model_name_of(model):
     if entry is None:
         raise ValueError(
             f"the Keras model {getattr(model, 'name', model)!r} was not built by "
-            "connear_helpers.models.build_model; build it with build_model(name) or "
+            "connear_helpers.cnn.architectures.build_model; build it with build_model(name) or "
             "load_model(name) so that its architecture is known")
     return entry["name"]
 

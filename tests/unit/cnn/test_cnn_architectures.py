@@ -12,7 +12,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from connear_helpers import models as M  # noqa: E402
+from connear_helpers.cnn import architectures as M  # noqa: E402
 
 SPEC_PARAMS = {
     "cochlea": 11_689_984,

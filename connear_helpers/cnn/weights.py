@@ -19,15 +19,27 @@ Weight sources accepted by :func:`load_weights` and :func:`load_model`:
     so they are fetched once from the authors' public GitHub repositories,
     pinned to a commit, into a per-user cache::
 
-        python -m connear_helpers.weights download official
+        python -m connear_helpers.cnn.weights download official
 
     or :func:`download_official`. The cache is ``$CONNEAR_LAB_CACHE`` if set,
     else ``pooch.os_cache("connear-lab")``. Every file is verified against the
     git blob id of spec Appendix W before it is put in the cache. Loading them
     afterwards needs no network.
-a path
+a file path
     Any ``.h5`` file in the Keras 2 HDF5 layout of the authors' files (spec §1.7)
     or any Keras 3 ``.weights.h5`` file written by ``model.save_weights``.
+a folder path
+    A folder with a ``manifest.json`` of the ``connear_weights/`` format (what ``train_all`` and
+    the training runs write; the manifest names each model's file and architecture), or with
+    files ``<name>.weights.h5`` / ``<name>.h5``.
+a dict
+    Model name -> any of the above, or -> a keras model (used as it is).
+
+This module is the one place where a weight source is resolved: :func:`resolve_weights` (the
+file), :func:`architecture_of` (what to build), :func:`load_model`, :func:`cached_model` (the
+single-CF model, loaded once), :func:`load_models` (several; raises) and
+:func:`load_models_or_untrained` (falls back to random weights, with a message). Every "how to
+get weights" hint comes from :func:`how_to_get`.
 
 Weights are mapped onto a model **by order**, never by layer name (the authors
 load the same file into models whose layer names differ, spec §1.7), and every
@@ -48,7 +60,7 @@ import sys
 
 import numpy as np
 
-from .models import (
+from .architectures import (
     LAB_ARCHITECTURES,
     MODEL_INFO,
     MODEL_NAMES,
@@ -69,6 +81,15 @@ __all__ = [
     "cache_dir",
     "connear_lab_dir",
     "resolve_weights",
+    "architecture_of",
+    "cached_model",
+    "load_models",
+    "load_models_or_untrained",
+    "missing_weights",
+    "how_to_get",
+    "manifest",
+    "weights_label",
+    "weights_quality",
     "load_weights",
     "load_model",
     "read_weight_arrays",
@@ -150,14 +171,19 @@ class WeightsDownloadError(WeightsError, OSError):
     """A download failed or gave a file with the wrong checksum."""
 
 
-def _how_to_get(name):
+def how_to_get(name=None):
+    """The one hint on how to get CoNNear weights (str), for the model ``name`` if given."""
+    official = "`python -m connear_helpers.cnn.weights download official` (once, needs network), then weights='official'"
     if name in OFFICIAL_FILES:
         repo, _, path, _, _ = OFFICIAL_FILES[name]
-        return (f"get the right file with `python -m connear_helpers.weights download official` "
-                f"(the {name!r} weights are {repo}/{path}) and load them with "
-                f"weights='official', or pass the path of a weight file written for the "
-                f"{name!r} model")
-    return "pass the path of a weight file written for this model"
+        return (f"use the shipped set (weights='connear-lab'), or get the authors' file with {official} "
+                f"(the {name!r} weights are {repo}/{path}), or pass the path of a weight file or folder "
+                f"written for the {name!r} model")
+    if name is not None:
+        return f"pass the path of a weight file or folder written for the {name!r} model"
+    return (f"How to get them: the shipped set is weights='connear-lab' (restore connear_weights/ from git "
+            f"if it is missing); the authors' set: {official}; your own: a folder written by "
+            "`python -m connear_helpers.train_all`.")
 
 
 # ---------------------------------------------------------------------------
@@ -180,7 +206,7 @@ def connear_lab_dir():
     env = os.environ.get("CONNEAR_LAB_WEIGHTS_DIR")
     if env:
         return pathlib.Path(env).expanduser()
-    return pathlib.Path(__file__).resolve().parents[1] / "connear_weights"
+    return pathlib.Path(__file__).resolve().parents[2] / "connear_weights"
 
 
 def _official_path(entry, root=None):
@@ -188,62 +214,103 @@ def _official_path(entry, root=None):
     return pathlib.Path(root or cache_dir()) / "official" / repo / path
 
 
-def resolve_weights(source, name):
-    """Path of the weight file for entry ``name`` (e.g. ``"ihc"``) of ``source``.
+def _is_path(source):
+    return isinstance(source, (str, os.PathLike))
 
-    ``source`` is ``"connear-lab"``, ``"official"`` or a path. Raises
-    :class:`WeightsNotFoundError` with instructions when the file is not there.
+
+def _is_model(obj):
+    return obj is not None and not isinstance(obj, (str, bytes, os.PathLike, dict)) and hasattr(obj, "predict")
+
+
+def _dict_entry(weights, name):
+    """The source of ``name`` in a dict of sources; raises WeightsNotFoundError when absent."""
+    if name not in weights or weights[name] is None:
+        raise WeightsNotFoundError(
+            f"the weights dict has no {name!r} model (it has {', '.join(sorted(map(str, weights))) or 'none'}); "
+            f"add one: {how_to_get(name)}")
+    return weights[name]
+
+
+def manifest(folder=None):
+    """The manifest (dict) of a weight folder, default the shipped ``"connear-lab"`` set; None
+    when the folder has no ``manifest.json``. Raises WeightsMismatchError for an unreadable one."""
+    path = pathlib.Path(folder or connear_lab_dir()).expanduser() / _MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data.get("models"), dict):
+            raise TypeError("no 'models' table")
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise WeightsMismatchError(f"{path} is not a valid weights manifest (expected a JSON object with a "
+                                   f"'models' table): {exc}; fix or remove it") from None
+    return data
+
+
+def resolve_weights(source, name):
+    """Path of the weight file of model ``name`` (e.g. ``"ihc"``) in ``source``.
+
+    source: "connear-lab", "official", a file, a folder (manifest.json or ``<name>.weights.h5`` /
+    ``<name>.h5``) or a dict name -> one of these. Raises :class:`WeightsNotFoundError` saying what
+    to do when the file is not there, :class:`WeightsMismatchError` when its sha256 differs from
+    the manifest's.
     """
-    if isinstance(source, (str, os.PathLike)) and str(source) == "connear-lab":
-        return _resolve_connear_lab(name)
-    if isinstance(source, (str, os.PathLike)) and str(source) == "official":
+    if isinstance(source, dict):
+        return resolve_weights(_dict_entry(source, name), name)
+    if not _is_path(source):
+        raise TypeError(f"weights must be 'connear-lab', 'official', a file or folder path or a dict, got "
+                        f"{type(source).__name__}")
+    if str(source) == "connear-lab":
+        if not (connear_lab_dir() / _MANIFEST).is_file():
+            raise WeightsNotFoundError(
+                f"the 'connear-lab' weight set is missing (no {connear_lab_dir() / _MANIFEST}); restore "
+                "connear_weights/ from git, point CONNEAR_LAB_WEIGHTS_DIR at a copy, pass the path of a weight "
+                "file or folder, or use the authors' weights: run `python -m connear_helpers.cnn.weights "
+                "download official` and pass weights='official'")
+        return _resolve_folder(connear_lab_dir(), name, "the 'connear-lab' weight set")
+    if str(source) == "official":
         if name not in OFFICIAL_FILES:
             raise WeightsNotFoundError(
-                f"the official weight set has no entry {name!r}; it has "
-                f"{', '.join(OFFICIAL_FILES)}")
+                f"the official weight set has no entry {name!r}; it has {', '.join(OFFICIAL_FILES)}")
         path = _official_path(name)
         if not path.is_file():
             raise WeightsNotFoundError(
                 f"the official {name!r} weights are not downloaded yet (expected {path}). "
-                "Run `python -m connear_helpers.weights download official` once (needs "
-                "network; or call connear_helpers.weights.download_official()), or set "
+                "Run `python -m connear_helpers.cnn.weights download official` once (needs "
+                "network; or call connear_helpers.cnn.weights.download_official()), or set "
                 "CONNEAR_LAB_CACHE to the folder where you keep them.")
         return path
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"weights must be 'connear-lab', 'official' or a file path, got "
-                        f"{type(source).__name__}")
     path = pathlib.Path(source).expanduser()
+    if path.is_dir():
+        return _resolve_folder(path, name, f"the weight folder {str(path)!r}")
     if not path.is_file():
         hint = (" (did you mean one of the weight sets 'connear-lab' or 'official'?)"
                 if not str(source).endswith(".h5") else "")
         raise WeightsNotFoundError(
-            f"weight file {str(path)!r} for the {name!r} model does not exist{hint}; "
-            + _how_to_get(name))
+            f"weight file {str(path)!r} for the {name!r} model does not exist{hint}; " + how_to_get(name))
     return path
 
 
-def _resolve_connear_lab(name):
-    folder = connear_lab_dir()
-    manifest = folder / _MANIFEST
-    if not manifest.is_file():
+def _resolve_folder(folder, name, what):
+    """Weight file of ``name`` in a folder: its manifest's entry (sha256 checked) or ``<name>.weights.h5``."""
+    folder = pathlib.Path(folder)
+    data = manifest(folder)
+    if data is None:
+        for candidate in (f"{name}.weights.h5", f"{name}.h5"):
+            if (folder / candidate).is_file():
+                return folder / candidate
         raise WeightsNotFoundError(
-            f"the 'connear-lab' weight set is not trained yet (no {manifest}). Until it "
-            "is, use the authors' weights: run `python -m connear_helpers.weights download "
-            "official` and pass weights='official', or pass the path of a .h5 / "
-            ".weights.h5 file.")
-    try:
-        entries = json.loads(manifest.read_text())["models"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WeightsMismatchError(f"{manifest} is not a valid connear-lab manifest "
-                                   f"(expected a JSON object with a 'models' table): {exc}")
+            f"{what} has no {name!r} model: no {folder / _MANIFEST} and no {name}.weights.h5 / {name}.h5 "
+            f"in it; {how_to_get(name)}")
+    entries = data["models"]
     if name not in entries:
         raise WeightsNotFoundError(
-            f"the 'connear-lab' weight set has no {name!r} model yet (it has "
-            f"{', '.join(sorted(entries)) or 'none'}); use weights='official' or a file path")
+            f"{what} has no {name!r} model (it has {', '.join(sorted(entries)) or 'none'}); "
+            + how_to_get(name))
     entry = entries[name]
     path = folder / entry["file"]
     if not path.is_file():
-        raise WeightsNotFoundError(f"{manifest} lists {path} for {name!r}, but the file is "
+        raise WeightsNotFoundError(f"{folder / _MANIFEST} lists {path} for {name!r}, but the file is "
                                    "missing; restore it from git (git lfs pull?) or retrain")
     want = entry.get("sha256")
     if want:
@@ -251,8 +318,40 @@ def _resolve_connear_lab(name):
         if got != want:
             raise WeightsMismatchError(
                 f"{path} has sha256 {got}, the manifest expects {want}; the file is "
-                "corrupt or was changed without updating the manifest")
+                "corrupt or was changed without updating the manifest. Restore it from git "
+                "(git checkout -- connear_weights) or retrain")
     return path
+
+
+def architecture_of(source, name):
+    """The :func:`~connear_helpers.cnn.architectures.build_model` name to build for model ``name``
+    of ``source``: the ``architecture`` of a manifest ("connear-lab" or a folder), the official
+    table's for "official", else ``name``. Raises :class:`WeightsMismatchError` for an unknown or
+    foreign architecture."""
+    if isinstance(source, dict):
+        entry = _dict_entry(source, name)
+        return model_name_of(entry) if _is_model(entry) else architecture_of(entry, name)
+    if not _is_path(source):
+        return name
+    if str(source) == "official":
+        return OFFICIAL_FILES[name][4] if name in OFFICIAL_FILES else name
+    folder = connear_lab_dir() if str(source) == "connear-lab" else pathlib.Path(source).expanduser()
+    if not folder.is_dir():
+        return name
+    try:
+        data = manifest(folder)
+    except WeightsMismatchError:
+        return name  # resolve_weights says what is wrong with the manifest
+    entry = (data or {}).get("models", {}).get(name)
+    arch = entry.get("architecture") if isinstance(entry, dict) else None
+    if not arch:
+        return name
+    if arch not in MODEL_INFO or (name in MODEL_INFO and MODEL_INFO[arch]["family"] != MODEL_INFO[name]["family"]):
+        raise WeightsMismatchError(
+            f"{folder / _MANIFEST} gives the {name!r} weights the architecture {arch!r}, which is not a "
+            f"{MODEL_INFO.get(name, {}).get('family', name)} model of connear_helpers.cnn.architectures; "
+            "fix the manifest")
+    return arch
 
 
 def file_sha256(path):
@@ -401,7 +500,7 @@ def _signature_guess(shapes):
 
 
 def load_weights(model, source="connear-lab", name=None):
-    """Load weights into a model from :func:`connear_helpers.models.build_model`.
+    """Load weights into a model from :func:`connear_helpers.cnn.architectures.build_model`.
 
     Parameters
     ----------
@@ -444,13 +543,13 @@ def load_weights(model, source="connear-lab", name=None):
                     raise WeightsMismatchError(
                         f"{path} is an HDF5 file but not a Keras weight file (neither the "
                         "Keras 2 'layer_names' layout nor a Keras 3 'layers' group); "
-                        + _how_to_get(model_name))
+                        + how_to_get(model_name))
                 arrays, n_file = k3
     except OSError as exc:
         raise WeightsMismatchError(
             f"cannot load weights for the {model_name!r} model: {path} could not be read "
             f"as HDF5 ({exc}). The file is probably truncated or damaged (an interrupted "
-            f"download?); delete it, then {_how_to_get(entry)}.") from None
+            f"download?); delete it, then {how_to_get(entry)}.") from None
 
     found_shapes = [None if a is None else tuple(a.shape) for _, a in arrays]
     expected_shapes = [s for _, _, s in layout]
@@ -482,41 +581,136 @@ def _raise_mismatch(model_name, entry, path, layout, arrays, n_file):
         guess = _signature_guess([tuple(a.shape) for _, a in arrays])
         if guess:
             lines.append(f"  The file looks like weights for: {', '.join(guess)}.")
-    lines.append("  To fix: " + _how_to_get(entry) + ".")
+    lines.append("  To fix: " + how_to_get(entry) + ".")
     raise WeightsMismatchError("\n".join(lines))
 
 
 def load_model(name, weights="connear-lab", n_cf=201, cropped=True):
-    """Build model ``name`` (see :func:`connear_helpers.models.build_model`) and load
-    ``weights`` (``"connear-lab"``, ``"official"`` or a file path) into it.
+    """Model ``name`` ("cochlea", "ihc", "anfh", ...) with ``weights`` loaded (keras.Model).
 
-    For the ``"connear-lab"`` set the architecture its manifest names for ``name`` is built
-    (e.g. ``"cochlea_small"`` for the ``"cochlea"`` entry)."""
-    if isinstance(weights, str) and weights == "connear-lab":
-        arch = connear_lab_architecture(name)
-        if arch != name:
-            return load_weights(build_model(arch, n_cf=n_cf, cropped=cropped), weights, name=name)
-    model = build_model(name, n_cf=n_cf, cropped=cropped)
-    return load_weights(model, weights)
+    weights: any source of the module docstring ("connear-lab", "official", a file, a folder, a
+    dict). The architecture the source names for ``name`` is built (:func:`architecture_of`, e.g.
+    "ihc_f32" for the shipped set's "ihc"); a keras model in a dict is returned as it is.
+    n_cf, cropped: see :func:`~connear_helpers.cnn.architectures.build_model`.
+    """
+    if isinstance(weights, dict) and _is_model(_dict_entry(weights, name)):
+        return weights[name]
+    if _is_model(weights):
+        return weights
+    arch = architecture_of(weights, name)
+    if arch != name:
+        return load_weights(build_model(arch, n_cf=n_cf, cropped=cropped), weights, name=name)
+    return load_weights(build_model(name, n_cf=n_cf, cropped=cropped), weights)
 
 
-def connear_lab_architecture(name):
-    """The :func:`~connear_helpers.models.build_model` name of the ``"connear-lab"`` entry
-    ``name`` (its manifest's ``architecture``; ``name`` itself when the set or the field is
-    missing). Raises :class:`WeightsMismatchError` for an unknown or foreign architecture."""
-    manifest = connear_lab_dir() / _MANIFEST
+_LOADED = {}
+
+
+def cached_model(name, weights):
+    """The single-CF model ``name`` with ``weights`` (any source), loaded once per weight file."""
+    if isinstance(weights, dict):
+        weights = _dict_entry(weights, name)
+    if _is_model(weights):
+        return weights
+    path = resolve_weights(weights, name)
+    key = (name, str(weights), str(path), path.stat().st_mtime_ns)
+    if key not in _LOADED:
+        _LOADED[key] = load_model(name, weights=weights, n_cf=1)
+    return _LOADED[key]
+
+
+def load_models(names, weights, n_cf=1):
+    """dict name -> keras model for the models ``names`` of ``weights`` (any source).
+
+    n_cf=1 gives the cached single-CF models (:func:`cached_model`). Raises
+    :class:`WeightsError` (with :func:`how_to_get`) when one is not available."""
+    if weights is None:
+        raise WeightsNotFoundError("no CoNNear weights were given (weights=None); " + how_to_get())
+    if n_cf == 1:
+        return {n: cached_model(n, weights) for n in names}
+    return {n: load_model(n, weights, n_cf=n_cf) for n in names}
+
+
+#: ``weights=`` value of :func:`load_models_or_untrained` that asks for random weights.
+UNTRAINED = "untrained"
+
+
+def untrained_models(names, n_cf=1, seed=None):
+    """The models ``names`` with fresh random weights (seeded if ``seed`` is given)."""
+    import keras
+
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    return {n: build_model(n, n_cf=n_cf) for n in names}
+
+
+def load_models_or_untrained(names, weights, n_cf=1, seed=0):
+    """Like :func:`load_models`, but missing weights give untrained models instead of an error.
+
+    For the run-time table and the backpropagation use case, whose mechanics do not depend on
+    the weight values. weights="untrained" asks for random weights. Returns (dict name ->
+    keras.Model, True if every model is trained, a message for the user or None).
+    """
+    names = tuple(names)
+    if isinstance(weights, str) and weights == UNTRAINED:
+        return (untrained_models(names, n_cf, seed), False,
+                "Using UNTRAINED CoNNear models (random weights), as asked (weights='untrained').")
     try:
-        entry = json.loads(manifest.read_text())["models"][name]
-        arch = entry.get("architecture") or name
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return name
-    if arch not in MODEL_INFO or (name in MODEL_INFO and
-                                  MODEL_INFO[arch]["family"] != MODEL_INFO[name]["family"]):
-        raise WeightsMismatchError(
-            f"{manifest} gives the {name!r} weights the architecture {arch!r}, which is not a "
-            f"{MODEL_INFO.get(name, {}).get('family', name)} model of connear_helpers.models; "
-            "fix the manifest")
-    return arch
+        return load_models(names, weights, n_cf=n_cf), True, None
+    except WeightsError as exc:
+        how = "" if "download" in str(exc) else f"\n{how_to_get()}"
+        return (untrained_models(names, n_cf, seed), False,
+                f"CoNNear weights are not available: {exc}{how}\n"
+                "Continuing with UNTRAINED CoNNear models (random weights).")
+
+
+def missing_weights(weights, names):
+    """None if every model in ``names`` has weights in ``weights``, else the reason (a sentence).
+
+    Cheap: finds the files (no model is built). ``weights=None`` is reported as missing."""
+    if weights is None:
+        return "no CoNNear weights were given (weights=None)"
+    for n in names:
+        try:
+            if not (isinstance(weights, dict) and _is_model(_dict_entry(weights, n))):
+                resolve_weights(weights, n)
+        except WeightsError as exc:
+            return str(exc)
+    return None
+
+
+def weights_label(weights):
+    """Short name of a weight source for legends and tables (str); the shipped set with its version."""
+    if weights is None:
+        return "none (reference only)"
+    if isinstance(weights, dict):
+        return "custom models"
+    if str(weights) == "connear-lab":
+        info = connear_lab_info()
+        if info:
+            return f"connear-lab {info['version']}"
+    return str(weights)
+
+
+def connear_lab_info():
+    """The shipped connear-lab set's manifest (dict with version, summary, scores ...), or None."""
+    try:
+        data = manifest()
+    except WeightsError:
+        return None
+    return data if data and "version" in data else None
+
+
+def weights_quality(weights):
+    """The footnote that says which CoNNear weights a figure shows and how good they are (str or None)."""
+    if _is_path(weights) and str(weights) == "connear-lab":
+        info = connear_lab_info()
+        if info:
+            return (f"CoNNear: connear-lab weights {info['version']}, trained by this project on a CPU (not the "
+                    f"authors' weights); {info.get('summary', '')}. weights=\"official\" uses the authors' set.")
+    if _is_path(weights) and str(weights) == "official":
+        return "CoNNear: the authors' official weights."
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -609,8 +803,8 @@ def _download_failure(entry, url, exc):
     text = f"{type(exc).__name__}: {exc}"
     host = url.split("/")[2] if "://" in url else url
     offline = ("If this machine has no internet access, download the files on one that has "
-               "(`python -m connear_helpers.weights urls official` lists them), copy them into a "
-               "folder here and run `python -m connear_helpers.weights download official --from "
+               "(`python -m connear_helpers.cnn.weights urls official` lists them), copy them into a "
+               "folder here and run `python -m connear_helpers.cnn.weights download official --from "
                "FOLDER`: the files are verified against the same git blob ids and put into the cache.")
     if any(h in text for h in _OFFLINE_HINTS):
         if any(h in text for h in ("NameResolution", "Name or service not known", "name resolution")):
@@ -623,7 +817,7 @@ def _download_failure(entry, url, exc):
                 f"seems to have no internet access ({type(exc).__name__}). Nothing was stored in the cache. "
                 f"{offline}")
     return (f"downloading the official {entry!r} weights from {url} failed ({text[:300]}). Nothing was "
-            f"stored in the cache. Check the connection and run `python -m connear_helpers.weights "
+            f"stored in the cache. Check the connection and run `python -m connear_helpers.cnn.weights "
             f"download official` again. {offline}")
 
 
@@ -683,7 +877,7 @@ def download_official(names=None, cache=None, progress=True, url_template=None,
     ----------
     names : list of str or None
         Entries of :data:`OFFICIAL_FILES` to fetch; ``None`` = the nine models of
-        :data:`connear_helpers.models.MODEL_NAMES` (add ``"cochlea_flat25"`` etc.
+        :data:`connear_helpers.cnn.architectures.MODEL_NAMES` (add ``"cochlea_flat25"`` etc.
         for the hearing-impaired cochleae).
     cache : path or None
         Cache folder, default :func:`cache_dir`. Files go to
@@ -732,14 +926,14 @@ def download_official(names=None, cache=None, progress=True, url_template=None,
               file=sys.stderr)
         for entry, p in result.items():
             print(f"  {entry:18s} {p}", file=sys.stderr)
-        print("Load them with connear_helpers.weights.load_model(name, weights='official').",
+        print("Load them with connear_helpers.cnn.weights.load_model(name, weights='official').",
               file=sys.stderr)
     return result
 
 
 def _main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m connear_helpers.weights",
+        prog="python -m connear_helpers.cnn.weights",
         description="Manage CoNNear weight sets (download the authors' official weights).")
     sub = parser.add_subparsers(dest="cmd", required=True)
     dl = sub.add_parser("download", help="download a weight set into the user cache")
@@ -765,7 +959,7 @@ def _main(argv=None):
             p = _official_path(entry)
             print(f"  {entry:18s} {'present' if p.is_file() else 'missing'}  {p}")
         print(f"connear-lab set: {connear_lab_dir()} "
-              f"({'present' if (connear_lab_dir() / _MANIFEST).is_file() else 'not trained yet'})")
+              f"({'present' if (connear_lab_dir() / _MANIFEST).is_file() else 'missing'})")
         return 0
     names = list(getattr(args, "models", None) or DEFAULT_OFFICIAL)
     if args.hearing_impaired:

@@ -17,8 +17,8 @@ import pytest
 h5py = pytest.importorskip("h5py")
 pytest.importorskip("keras")
 
-from connear_helpers import models as M  # noqa: E402
-from connear_helpers import weights as W  # noqa: E402
+from connear_helpers.cnn import architectures as M  # noqa: E402
+from connear_helpers.cnn import weights as W  # noqa: E402
 
 # Keras' own save_weights triggers a NumPy 2 deprecation warning inside Keras
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -207,7 +207,7 @@ def test_missing_file(tmp_path):
 
 def test_connear_lab_set_absent(tmp_path, monkeypatch):
     monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
-    with pytest.raises(W.WeightsNotFoundError, match="not trained yet") as err:
+    with pytest.raises(W.WeightsNotFoundError, match="set is missing") as err:
         W.load_model("ihc", n_cf=1)  # default weights="connear-lab"
     assert "download official" in str(err.value) and "path" in str(err.value)
 
@@ -221,7 +221,7 @@ def test_connear_lab_set_with_manifest(tmp_path, monkeypatch):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
     assert same_weights(src, W.load_model("ihc", "connear-lab", n_cf=1))
-    with pytest.raises(W.WeightsNotFoundError, match="no 'anfh' model yet"):
+    with pytest.raises(W.WeightsNotFoundError, match="no 'anfh' model"):
         W.load_model("anfh", "connear-lab", n_cf=1)
     manifest["models"]["ihc"]["sha256"] = "0" * 64
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
@@ -464,3 +464,60 @@ def test_command_line_urls_lists_every_official_model(capsys):
     assert W._main(["urls", "official"]) == 0
     out = capsys.readouterr().out
     assert all(n in out for n in W.DEFAULT_OFFICIAL) and "raw.githubusercontent.com" in out
+
+
+def test_one_resolver_for_every_source(tmp_path, monkeypatch):
+    """A set name, a file, a folder (manifest or plain files) and a dict resolve to the same file,
+    build the architecture the source names, and load the same numbers."""
+    src = randomized("ihc_f16", n_cf=1, seed=12)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    src.save_weights(str(folder / "ihc.weights.h5"))
+    digest = hashlib.sha256((folder / "ihc.weights.h5").read_bytes()).hexdigest()
+    entry = {"file": "ihc.weights.h5", "sha256": digest, "architecture": "ihc_f16"}
+    (folder / "manifest.json").write_text(json.dumps({"models": {"ihc": entry}}))
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(folder))
+    path = folder / "ihc.weights.h5"
+    for source in ("connear-lab", folder, str(folder), {"ihc": folder}, {"ihc": "connear-lab"}):
+        assert W.resolve_weights(source, "ihc") == path, source
+        assert W.architecture_of(source, "ihc") == "ihc_f16", source
+        model = W.load_model("ihc", source, n_cf=1)
+        assert M.model_name_of(model) == "ihc_f16" and same_weights(src, model), source
+    # a file alone does not say its architecture: the name is built, and the file does not fit it
+    assert W.architecture_of(str(path), "ihc") == "ihc"
+    with pytest.raises(W.WeightsMismatchError, match="does not fit"):
+        W.load_model("ihc", str(path), n_cf=1)
+    # a folder without a manifest: <name>.weights.h5 is used
+    (folder / "manifest.json").unlink()
+    assert W.resolve_weights(folder, "ihc") == path
+    with pytest.raises(W.WeightsNotFoundError, match="no 'anfh' model"):
+        W.resolve_weights(folder, "anfh")
+    # a dict: a model is used as it is; a missing or None entry names the model
+    assert W.load_model("ihc", {"ihc": src}) is src and W.cached_model("ihc", {"ihc": src}) is src
+    for bad in ({"anfh": src}, {"ihc": None}):
+        with pytest.raises(W.WeightsNotFoundError, match="no 'ihc' model"):
+            W.cached_model("ihc", bad)
+        assert "no 'ihc' model" in W.missing_weights(bad, ["ihc"])
+    assert W.missing_weights({"ihc": src}, ["ihc"]) is None
+
+
+def test_cached_model_is_loaded_once_per_file_version(tmp_path, monkeypatch):
+    monkeypatch.setattr(W, "_LOADED", {})
+    path = tmp_path / "ihc.weights.h5"
+    randomized("ihc", n_cf=1, seed=13).save_weights(str(path))
+    first = W.cached_model("ihc", str(path))
+    assert W.cached_model("ihc", str(path)) is first
+    newer = randomized("ihc", n_cf=1, seed=14)
+    newer.save_weights(str(path))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    second = W.cached_model("ihc", str(path))
+    assert second is not first and same_weights(newer, second)
+
+
+def test_models_or_untrained_says_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
+    models, trained, message = W.load_models_or_untrained(("ihc",), "connear-lab")
+    assert not trained and "UNTRAINED" in message and "set is missing" in message
+    assert M.model_name_of(models["ihc"]) == "ihc"
+    with pytest.raises(W.WeightsNotFoundError, match="weights=None"):
+        W.load_models(("ihc",), None)

@@ -16,9 +16,9 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("keras")
 
-from connear_helpers import inference as I  # noqa: E402
-from connear_helpers import models as M  # noqa: E402
-from connear_helpers import weights as W  # noqa: E402
+from connear_helpers.cnn import inference as I  # noqa: E402
+from connear_helpers.cnn import architectures as M  # noqa: E402
+from connear_helpers.cnn import weights as W  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -180,7 +180,9 @@ def test_shapes_1d_2d_3d(ihc):
 
 
 def test_unit_scaling_against_direct_model_calls(ihc, cochlea, anfh):
-    assert (M.COCHLEA_SCALING, M.IHC_SCALING, M.ANF_SCALING) == (1e6, 10.0, 0.01)
+    from connear_helpers.cnn import units
+
+    assert (units.COCHLEA_SCALING, units.IHC_SCALING, units.ANF_SCALING) == (1e6, 10.0, 0.01)
     rng = np.random.default_rng(4)
     # IHC: input m/s x 1e6 -> model -> /10 -> V
     v = rng.normal(scale=3e-6, size=(2048, 2))
@@ -261,7 +263,7 @@ def test_input_checks(ihc, anfh, monkeypatch, tmp_path):
     with pytest.raises(ValueError, match=r"\(T,\) or \(batch, T\)"):
         I.cochlea_vbm(np.zeros((2, 3, 4)), M.build_model("cochlea", cropped=False))
     monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
-    with pytest.raises(W.WeightsNotFoundError, match="not trained yet"):
+    with pytest.raises(W.WeightsNotFoundError, match="set is missing"):
         I.anf_rate(v, "anfl")
 
 
@@ -330,12 +332,13 @@ def test_ihc_runs_on_the_jax_backend(ihc, tmp_path):
     script = textwrap.dedent(f"""
         import numpy as np, keras
         assert keras.backend.backend() == "jax", keras.backend.backend()
-        from connear_helpers import inference as I, weights as W
+        from connear_helpers.cnn import inference as I
+        from connear_helpers.cnn import weights as W
         m = W.load_model("ihc", weights=r"{wpath}", n_cf=1)
         y = I.ihc_potential(np.load(r"{tmp_path / 'v.npy'}"), m)
         np.save(r"{tmp_path / 'y.npy'}", y)
     """)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
                PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", ""))
     res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
