@@ -85,7 +85,7 @@ def inference_seconds(name, repeats, n_cf=201, seconds=1.0):
 
 def light_mode_seconds(n_cf, repeats):
     """Seconds for 1 s of sound through the CoNNear chain at n_cf CFs (cochlea, IHC, ANF H/M/L)."""
-    from connear_helpers import periphery
+    from connear_helpers import pipeline
 
     try:
         weights = "connear-lab"
@@ -99,11 +99,11 @@ def light_mode_seconds(n_cf, repeats):
     cf = connear_cfs() if n_cf == 201 else connear_cfs()[np.linspace(0, 200, n_cf).astype(int)]
     x = 0.02 * np.random.default_rng(2).standard_normal(FS)
     kw = dict(mode="light", cf=cf, stages=("bm", "ihc", "anf"), weights=weights)
-    periphery.simulate(x, FS, **kw)
+    pipeline.simulate(x, FS, **kw)
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        periphery.simulate(x, FS, **kw)
+        pipeline.simulate(x, FS, **kw)
         best = min(best, time.perf_counter() - t0)
     return best
 

@@ -8,7 +8,7 @@ Prints the test accuracy and mean absolute error of the teaching notebook's abst
 >= 80 %, <= 6 degrees) and of the periphery input (reference model, 500-Hz tone at 60 dB SPL,
 CFs 349-1007 Hz; bar: >= 60 %, <= 10 degrees), the periphery network's accuracy against the SNR
 of a diffuse noise and against tone frequency, and the run times; writes them as JSON
-(``--out``). The periphery responses are cached on disk (connear_helpers.figures.default_cache_dir),
+(``--out``). The periphery responses are cached on disk (connear_helpers.pipeline.default_cache_dir),
 so a second run only trains. Pin it to one core with ``taskset -c 0`` to compare timings.
 """
 import argparse

@@ -11,7 +11,7 @@ Recipe (spec §2.3, §2.7), per recording of the corpus (:mod:`connear_helpers.c
 3. run the reference (:func:`verhulst2018_reference`: ``verhulst2018.simulate`` at 100 kHz at the
    201 CoNNear CFs of spec §3, i.e. the "abr" probe set taken every second point, or a subset),
    with the fast engine by default (``reference_options={"engine": "fast"}``,
-   :data:`connear_helpers.periphery.ENGINE_FOR_DATASETS`: within 1 % of the exact engine;
+   :data:`connear_helpers.pipeline.ENGINE_FOR_DATASETS`: within 1 % of the exact engine;
    ``{"engine": "exact"}`` gives the original's arithmetic). With the fast engine, the stimuli of a
    shard that follow each other with equal lengths (one recording at several levels,
    ``level_mode="all"``) are simulated as one batch, integrated in lockstep;
@@ -292,7 +292,7 @@ def verhulst2018_reference(signal_pa, cf_hz, signals, **options):
     section CFs). signals: names among "v" (BM velocity, m/s), "ihc" (V), "anfh"/"anfm"/"anfl"
     (spikes/s). options: passed to ``verhulst2018.simulate`` (e.g. irregularities=True,
     subject=1, engine="fast"; the engine is "exact" when not given: :func:`build_dataset` passes
-    its default, periphery.ENGINE_FOR_DATASETS).
+    its default, pipeline.ENGINE_FOR_DATASETS).
     Returns: dict name -> (n / 5, n_cf) float64 at 20 kHz: v and ihc via
     ``resample_poly(x, 1, 5)`` (spec §2.3), ANF rates as the model gives them (20 kHz); a list
     of such dicts, one per row, for a batch.
@@ -362,13 +362,13 @@ def _lockstep_runs(sizes, cfg, reference):
 def _reference_options(reference, options):
     """The reference options a dataset is built and keyed with (dict).
 
-    For the built-in reference the engine defaults to periphery.ENGINE_FOR_DATASETS and is
+    For the built-in reference the engine defaults to pipeline.ENGINE_FOR_DATASETS and is
     checked; it is left out when it is "exact", so datasets built before there was an engine
     option keep their settings (verhulst2018_reference then runs the exact engine)."""
     opts = dict(options or {})
     if reference is not verhulst2018_reference:
         return opts
-    from .periphery import ENGINE_FOR_DATASETS, check_engine
+    from .pipeline import ENGINE_FOR_DATASETS, check_engine
 
     engine = check_engine(opts.pop("engine", ENGINE_FOR_DATASETS))
     if engine != "exact":
@@ -729,7 +729,7 @@ def build_dataset(out_dir, stages, corpus="tts", n_sentences=10, levels=DEFAULT_
     scheduler address, or ``"synchronous"`` (in this process, no Dask).
     reference: ``"verhulst2018"`` or a callable like :func:`verhulst2018_reference` (must be
     importable by the workers). reference_options: dict for it (e.g. {"irregularities": True});
-    for "verhulst2018" its "engine" defaults to periphery.ENGINE_FOR_DATASETS ("fast"; "exact"
+    for "verhulst2018" its "engine" defaults to pipeline.ENGINE_FOR_DATASETS ("fast"; "exact"
     for the original's arithmetic). The engine is part of the settings a dataset is resumed
     with; an exact one is not written into them, as before there was a choice.
     compression: None, "lzf" or "gzip" for the HDF5 signals.
@@ -1134,7 +1134,7 @@ def _main(argv=None):
                    help="override the silences (default: context for cochlea/IHC, 0.5 1.0 for ANF)")
     b.add_argument("--engines", default="espeak-ng", help="TTS engines: espeak-ng, flite, all, or a comma list")
     b.add_argument("--reference-engine", choices=("exact", "fast", "numpy"), default=None,
-                   help="verhulst2018 engine (default: fast, connear_helpers.periphery.ENGINE_FOR_DATASETS; "
+                   help="verhulst2018 engine (default: fast, connear_helpers.pipeline.ENGINE_FOR_DATASETS; "
                         "exact: the original's arithmetic)")
     b.add_argument("--irregularities", action="store_true",
                    help="reference with cochlear irregularities (subject 1), as the original notebooks")

@@ -46,6 +46,7 @@ import numpy as np
 from . import cf as _cf
 from . import figures
 from . import metrics
+from . import pipeline
 
 _LEVELS_10 = tuple(float(v) for v in range(0, 101, 10))
 
@@ -131,14 +132,14 @@ def curve_rmse(ref, cnn):
 
 
 def _setup(weights, mode, family, fibres=figures.FIBRES):
-    """A figures.Setup with the CNN models; raises WeightsError when they are missing."""
+    """A pipeline.Setup with the CNN models; raises WeightsError when they are missing."""
     names = ["ihc"] if family == "ihc" else list(fibres)
     if mode == "light":
         names = ["cochlea", "ihc"] + [n for n in names if n != "ihc"]
     from .cnn import weights as cnn_weights
 
     models = cnn_weights.load_models(names, weights)
-    return figures.Setup(mode, models, None, cnn_weights.weights_label(weights))
+    return pipeline.Setup(mode, models, None, cnn_weights.weights_label(weights))
 
 
 def _compare(compute, args, setup, kw, **extra):
@@ -153,7 +154,7 @@ def _compare(compute, args, setup, kw, **extra):
     if "cnn_anf_input" in compute.__code__.co_varnames:
         extra = dict(extra, cnn_anf_input="cnn")
     cnn = compute(None, *args, mode="light", setup=setup, **extra, **kw)
-    reference_only = figures.Setup("full", None, None, setup.label)
+    reference_only = pipeline.Setup("full", None, None, setup.label)
     ref = compute(None, *args, mode="full", setup=reference_only,
                   **{k: v for k, v in extra.items() if k != "cnn_anf_input"}, **kw)
     return dict(cnn, **{k: v for k, v in ref.items() if k == "ref" or k.endswith("_ref")})
@@ -172,7 +173,7 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
     quick: the reduced stimuli of CONFIGS["quick"]. mode: "full" (reference TL cochlea drives the
     IHC CNN) or "light" (CoNNear cochlea drives both). reference_options: verhulst2018 options
     (default EVALUATION_REFERENCE_OPTIONS), with the exact engine unless they name another
-    ("engine": "fast"; periphery.ENGINE_FOR_COMPARISON). cache: figures.SimulationCache (default the shared
+    ("engine": "fast"; pipeline.ENGINE_FOR_COMPARISON). cache: pipeline.SimulationCache (default the shared
     in-memory one; None options mean EVALUATION_REFERENCE_OPTIONS). config: dict overriding
     entries of the chosen CONFIGS entry. models: judge
     only these of MODELS (e.g. ("ihc",) while the ANF models are still training); the result
@@ -200,7 +201,7 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
         raise ValueError(f"models must be a non-empty subset of {MODELS}, got {models!r}")
     fibres = tuple(f for f in figures.FIBRES if f in models)
     t0 = time.perf_counter()
-    opts = figures._check_options(EVALUATION_REFERENCE_OPTIONS if reference_options is None else reference_options)
+    opts = pipeline._check_options(EVALUATION_REFERENCE_OPTIONS if reference_options is None else reference_options)
     kw = dict(reference_options=opts, cache=cache, progress=progress)
     ihc_setup = _setup(weights, mode, "ihc") if "ihc" in models else None
     anf_setup = _setup(weights, mode, "anf", fibres) if fibres else None
@@ -406,11 +407,11 @@ def main(argv=None):
     parser.add_argument("--mode", choices=figures.MODES, default="full",
                         help="full: TL cochlea drives the IHC CNN (default); light: CoNNear cochlea")
     parser.add_argument("--no-cache", action="store_true",
-                        help=f"do not use the on-disk simulation cache ({figures.default_cache_dir()})")
+                        help=f"do not use the on-disk simulation cache ({pipeline.default_cache_dir()})")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                         help="judge only these models (default all; the bar needs all)")
     parser.add_argument("--engine", choices=("exact", "fast"), default=None,
-                        help="verhulst2018 engine (default exact: periphery.ENGINE_FOR_COMPARISON; "
+                        help="verhulst2018 engine (default exact: pipeline.ENGINE_FOR_COMPARISON; "
                              "fast: within 1 %%, not the published model's arithmetic)")
     parser.add_argument("--irregularities", choices=("off", "on"), default="off",
                         help="cochlear irregularities of the reference model (default off, as the bar of issue #11)")
@@ -420,7 +421,7 @@ def main(argv=None):
         options["engine"] = args.engine
     from .cnn.weights import WeightsError, how_to_get
 
-    cache = figures.DEFAULT_CACHE.with_directory(None if args.no_cache else figures.default_cache_dir())
+    cache = pipeline.DEFAULT_CACHE.with_directory(None if args.no_cache else pipeline.default_cache_dir())
     try:
         result = evaluate(args.weights, quick=args.quick, mode=args.mode, cache=cache, progress=True,
                           models=args.models, reference_options=options)

@@ -26,30 +26,8 @@ The compute functions behind the figures (``compute_*``) return plain dicts of a
 notebooks' widgets (:mod:`connear_helpers.widgets`) and the evaluation
 (:mod:`connear_helpers.evaluate`) use them too, so every number is computed in one place.
 
-Simulation engine (:func:`simulate_batch`)
-------------------------------------------
-The same pipeline as :func:`connear_helpers.periphery.simulate` (full mode: verhulst2018 at
-100 kHz, outputs resampled to 20 kHz, CoNNear IHC on the BM velocity, CoNNear ANF on the IHC
-potential; light mode: ``periphery.simulate(mode="light")``), for a whole batch of stimuli:
-
-* the TL cochlea of all stimuli of a figure runs as one parallel verhulst2018 batch;
-* long silences are not integrated by the TL model (its cost is about 30-70 s of CPU per second of
-  sound): each stimulus is split at silences longer than 60 ms into segments that keep 10 ms of
-  silence before and 50 ms after their sound; the BM velocity is taken as 0 elsewhere (it is
-  exactly 0 before the first sound; 50 ms after a tone it has decayed to nothing), and the IHC
-  and ANF stages, which carry the slow memory, run on the re-assembled full-length velocity.
-  Measured against the unsplit run (legacy integrator): at most 2e-6 relative for a skipped
-  leading silence and 5e-4 for the tone pairs of Fig. 4b (``splice=False`` turns this off;
-  with the "scipy117" integrator even the leading silence gives 3e-4, as much as shifting the
-  stimulus by one sample, because that integrator's rounding depends on absolute time);
-* results are cached: in memory (LRU, bounded in bytes) per (stimulus, mode, weights, options),
-  and, if the cache has a folder, the reference part on disk as ``.npz``
-  (:func:`default_cache_dir`: ``$CONNEAR_LAB_CACHE/sims`` or ``~/.cache/connear-lab/sims``).
-
-The CoNNear ANF models get the IHC potential with 256 samples of resting potential in front, so
-that the windowing of :mod:`connear_helpers.cnn.inference` starts a window exactly at the analysis
-region (left crop 7936 samples): that window then sees the stimulus' own 396.8-ms silence as its
-left context, exactly like the single 16384-sample window of the original evaluation (spec §2.3).
+Simulation (segmentation, batching, the on-disk cache, the weights a figure needs) is
+:mod:`connear_helpers.pipeline`'s; this module computes metrics on its results and draws.
 
 Reference-model options default to :data:`PAPER_REFERENCE_OPTIONS` (cochlear irregularities of
 subject 1 and the SciPy <= 1.16 integrator), with which the paper's curves were made.
@@ -57,588 +35,32 @@ subject 1 and the SciPy <= 1.16 integrator), with which the paper's curves were 
 The verhulst2018 engine is one of these options: ``reference_options={..., "engine": "fast"}``
 (``"exact"``, ``"fast"`` or ``"numpy"``; an unknown name is a ValueError naming them). The
 figures reproduce the paper, so they default to the exact engine
-(:data:`connear_helpers.periphery.ENGINE_FOR_COMPARISON`); the panels of
+(:data:`connear_helpers.pipeline.ENGINE_FOR_COMPARISON`); the panels of
 :mod:`connear_helpers.widgets` run the fast one. Cache keys name the engine only when it is not
 "exact", so the records of exact simulations keep the keys they had before the engine option.
 """
 from __future__ import annotations
 
 import argparse
-import collections
 import dataclasses
-import hashlib
-import json
-import os
 import pathlib
 import sys
 import time
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from . import cf as _cf
 from . import metrics
+from . import pipeline
 from . import stimuli
 
 from .constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
-MODES = ("full", "light")
-FIBRES = ("anfh", "anfm", "anfl")
+from .pipeline import FIBRES, MODES  # noqa: E402 (the pipeline's names)
 FIBRE_LABEL = {"anfh": "HSR", "anfm": "MSR", "anfl": "LSR"}
 FIBRE_COLOUR = {"anfh": "r", "anfm": "b", "anfl": "c"}
 #: Model contexts (left, right) in samples at 20 kHz: the "cropped output" of spec §2.1.
 IHC_CONTEXT = (256, 256)
 ANF_CONTEXT = (7936, 256)
-#: verhulst2018 options the paper's curves were made with (spec §2.3; README "Agreement").
-PAPER_REFERENCE_OPTIONS = {"irregularities": True, "subject": 1, "integrator": "legacy"}
-_REFERENCE_OPTION_NAMES = ("irregularities", "subject", "integrator", "nonlinear", "poles", "engine")
-#: Splicing of long silences (see the module docstring), in seconds.
-SPLICE_LEAD_S = 10e-3
-SPLICE_TAIL_S = 50e-3
-#: Samples of resting potential put in front of the CoNNear ANF input (see the module docstring).
-ANF_CNN_REST_PAD = 256
-_ENGINE_VERSION = 1
-
-# ============================================================================================
-# caches
-
-
-def default_cache_dir():
-    """Folder of the on-disk simulation cache: ``$CONNEAR_LAB_CACHE/sims`` if that variable is
-    set, else ``~/.cache/connear-lab/sims``. Returns a pathlib.Path (not created here)."""
-    env = os.environ.get("CONNEAR_LAB_CACHE")
-    if env:
-        return pathlib.Path(env).expanduser() / "sims"
-    return pathlib.Path("~/.cache/connear-lab/sims").expanduser()
-
-
-class _Store:
-    """The in-memory part of a cache (shared by caches made with SimulationCache.with_directory)."""
-
-    def __init__(self, max_bytes):
-        self.max_bytes = int(max_bytes)
-        self.items = collections.OrderedDict()
-        self.bytes = 0
-
-
-class SimulationCache:
-    """An in-memory LRU cache of simulation records, bounded in bytes, with an optional folder.
-
-    Records are dicts of NumPy arrays. ``get``/``put`` take a string key. With ``directory`` set,
-    records stored with ``disk=True`` are also written there as ``<key>.npz`` (float32, so a record
-    read back from disk agrees with the computed one to about 1e-7 relative) and found again by
-    later processes. ``max_bytes=0`` keeps nothing in memory.
-    """
-
-    def __init__(self, max_bytes=1 << 30, directory=None, _store=None):
-        self._store = _store if _store is not None else _Store(max_bytes)
-        self.directory = None if directory is None else pathlib.Path(directory).expanduser()
-        self.hits = 0
-        self.disk_hits = 0
-        self.misses = 0
-
-    @property
-    def max_bytes(self):
-        return self._store.max_bytes
-
-    def with_directory(self, directory):
-        """A cache sharing this one's memory, reading and writing records in directory (or none)."""
-        return SimulationCache(directory=directory, _store=self._store)
-
-    def __repr__(self):
-        where = f", folder {self.directory}" if self.directory else ""
-        return (f"SimulationCache({len(self)} records, {self._store.bytes / 2**20:.1f} of "
-                f"{self.max_bytes / 2**20:.0f} MiB{where}; hits {self.hits}, disk hits "
-                f"{self.disk_hits}, misses {self.misses})")
-
-    def __len__(self):
-        return len(self._store.items)
-
-    @staticmethod
-    def _size(record):
-        return sum(v.nbytes for v in record.values() if isinstance(v, np.ndarray))
-
-    def get(self, key, disk=True):
-        """The record stored under key, or None."""
-        items = self._store.items
-        if key in items:
-            items.move_to_end(key)
-            self.hits += 1
-            return items[key]
-        if disk and self.directory is not None:
-            path = self.directory / f"{key}.npz"
-            if path.is_file():
-                try:
-                    with np.load(path) as f:
-                        record = {k: f[k].astype(np.float64) for k in f.files}
-                except (OSError, ValueError):
-                    record = None  # a damaged file is recomputed and rewritten
-                if record is not None:
-                    self.disk_hits += 1
-                    self._remember(key, record)
-                    return record
-        self.misses += 1
-        return None
-
-    def put(self, key, record, disk=False):
-        """Store a record (dict of arrays); with disk=True also in the folder, if there is one."""
-        self._remember(key, record)
-        if disk and self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = self.directory / f".{key}.{os.getpid()}.tmp.npz"
-            np.savez(tmp, **{k: np.asarray(v, dtype=np.float32) for k, v in record.items()})
-            os.replace(tmp, self.directory / f"{key}.npz")
-
-    def _remember(self, key, record):
-        st = self._store
-        size = self._size(record)
-        if size > st.max_bytes:
-            return
-        if key in st.items:
-            st.bytes -= self._size(st.items.pop(key))
-        st.items[key] = record
-        st.bytes += size
-        while st.bytes > st.max_bytes and st.items:
-            _, old = st.items.popitem(last=False)
-            st.bytes -= self._size(old)
-
-    def clear(self):
-        """Forget the in-memory records (files in the folder stay)."""
-        self._store.items.clear()
-        self._store.bytes = 0
-
-
-#: The cache used when a function gets ``cache=None``: memory only, shared by figures and widgets.
-DEFAULT_CACHE = SimulationCache(
-    max_bytes=int(float(os.environ.get("CONNEAR_LAB_SIM_CACHE_MB", "1024")) * 2**20)
-)
-
-
-def _resolve_cache(cache):
-    return DEFAULT_CACHE if cache is None else cache
-
-
-_FINGERPRINT = []
-
-
-def _fingerprint_files():
-    """The files whose bytes key the simulation cache: the reference model's source and its
-    compiled core (a rebuild with other compiler options or a C++-only change invalidates it)."""
-    import verhulst2018
-    from verhulst2018._compiled import core
-
-    root = pathlib.Path(verhulst2018.__file__).resolve().parent
-    files = [p for p in sorted(root.iterdir()) if p.suffix in (".py", ".cpp", ".h", ".hpp", ".dat")]
-    return files + [pathlib.Path(core().__file__).resolve()]
-
-
-def _model_fingerprint():
-    """Hash of the reference model's source and compiled core (so a changed model never reuses
-    stale files)."""
-    if not _FINGERPRINT:
-        h = hashlib.sha1()
-        for path in _fingerprint_files():
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
-        _FINGERPRINT.append(h.hexdigest()[:16])
-    return _FINGERPRINT[0]
-
-
-def _hash_array(x):
-    return hashlib.sha1(np.ascontiguousarray(x, dtype=np.float64).tobytes()).hexdigest()
-
-
-def _key(*parts):
-    text = json.dumps(parts, sort_keys=True, default=lambda o: np.asarray(o).tolist())
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-# ============================================================================================
-# weights
-
-
-@dataclasses.dataclass
-class Setup:
-    """How a figure runs: the mode actually used, the CoNNear models (or None) and a note.
-
-    mode: "full" or "light". models: dict name -> keras.Model, or None (reference only).
-    note: text put on the figure (missing weights, mode fallback) or None. label: the weights'
-    name for legends.
-    """
-
-    mode: str
-    models: dict | None
-    note: str | None
-    label: str
-    quality: str | None = None  # which weight set is shown and how good it is (a footnote)
-
-    @property
-    def has_cnn(self):
-        return self.models is not None
-
-
-def missing_weights_note(weights, error):
-    """The note a figure shows when weights cannot be loaded (str)."""
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    # a figure is often shared: name the weights folder, not this machine's path to it
-    from .cnn import weights as cnn_weights
-
-    first = first.replace(str(cnn_weights.connear_lab_dir()), "connear_weights")
-    if len(first) > 400:
-        first = first[:397] + "..."
-    how = "" if "download official" in first else " " + cnn_weights.how_to_get()
-    return (f"CoNNear weights missing ({cnn_weights.weights_label(weights)}): {first}\n"
-            f"Showing the reference model only.{how}")
-
-
-def prepare(weights="connear-lab", mode="full", family="ihc", cnn_anf_input="reference"):
-    """Resolve the weights a figure needs; never raises for missing weights.
-
-    weights: see the module docstring. mode: "full" or "light". family: "ihc" (needs the IHC CNN)
-    or "anf" (the three ANF CNNs, plus the IHC CNN when cnn_anf_input="cnn"). Light mode also
-    needs the cochlea CNN; without it the figure falls back to the full (TL) reference.
-    Returns a :class:`Setup`.
-    """
-    if mode not in MODES:
-        raise ValueError(f'mode must be "full" (TL cochlea) or "light" (CNN cochlea), got {mode!r}')
-    if family not in ("ihc", "anf"):
-        raise ValueError(f'family must be "ihc" or "anf", got {family!r}')
-    if cnn_anf_input not in ("cnn", "reference"):
-        raise ValueError(f'cnn_anf_input must be "cnn" or "reference", got {cnn_anf_input!r}')
-    names = ["ihc"] if family == "ihc" else list(FIBRES) + (["ihc"] if cnn_anf_input == "cnn" else [])
-    if mode == "light":
-        names = ["cochlea"] + (names if "ihc" in names else ["ihc"] + names)
-    from .cnn import weights as cnn_weights
-
-    label = cnn_weights.weights_label(weights)
-    if weights is None:
-        note = None
-        if mode == "light":
-            note = ("Light mode runs the CoNNear cochlea and needs weights; showing the full "
-                    f"(TL) reference model instead. {cnn_weights.how_to_get()}")
-        return Setup("full", None, note, label)
-    try:
-        models = cnn_weights.load_models(names, weights)
-    except cnn_weights.WeightsError as exc:
-        note = missing_weights_note(weights, exc)
-        if mode == "light":
-            note += "\nLight mode needs the CoNNear cochlea: showing the full (TL) reference."
-        return Setup("full", None, note, label)
-    return Setup(mode, models, None, label, cnn_weights.weights_quality(weights))
-
-
-def _models_key(models):
-    if models is None:
-        return None
-    parts = []
-    for name in sorted(models):
-        m = models[name]
-        w = m.weights
-        probe = float(np.sum(w[0].numpy())) + float(np.sum(w[-1].numpy())) if w else 0.0
-        parts.append((name, id(m), round(probe, 12)))
-    return parts
-
-
-# ============================================================================================
-# simulation engine
-
-
-def _check_options(options):
-    """The reference options (dict) as cache keys and _run_tl use them.
-
-    The engine (default periphery.ENGINE_FOR_COMPARISON) is checked and named canonically; it is
-    left out when it is "exact", so that the keys of exact simulations stay those written before
-    there was an engine option (records on disk are found again). No "engine" means "exact".
-    """
-    from .periphery import ENGINE_FOR_COMPARISON, check_engine
-
-    opts = dict(PAPER_REFERENCE_OPTIONS if options is None else options)
-    unknown = sorted(set(opts) - set(_REFERENCE_OPTION_NAMES))
-    if unknown:
-        raise ValueError(
-            f"unknown reference options {unknown}; allowed: {', '.join(_REFERENCE_OPTION_NAMES)} "
-            "(passed to verhulst2018.simulate)")
-    engine = check_engine(opts.pop("engine", ENGINE_FOR_COMPARISON))
-    if engine != "exact":
-        opts["engine"] = engine
-    return opts
-
-
-def _segments(x, lead, tail):
-    """Sample ranges [(start, stop)] of x to integrate with the TL model (see module docstring).
-
-    Sound separated by more than lead + tail zeros is split into segments with lead zeros before
-    and tail zeros after it (a leading or trailing silence shorter than that is kept whole). When
-    there are several segments, each one gets exactly tail zeros after its sound, even past the end
-    of x (stop > x.size: the caller pads), so that repeated sounds give identical segments.
-    """
-    nz = np.flatnonzero(x)
-    if nz.size == 0:
-        return []
-    gap = lead + tail
-    starts = [int(nz[0])]
-    stops = []
-    for k in np.flatnonzero(np.diff(nz) > gap):
-        stops.append(int(nz[k]) + 1)
-        starts.append(int(nz[k + 1]))
-    stops.append(int(nz[-1]) + 1)
-    several = len(starts) > 1
-    out = []
-    for s, e in zip(starts, stops):
-        s0 = 0 if (s == starts[0] and s <= gap) else s - lead
-        if several:
-            e0 = e + tail
-        else:
-            e0 = x.size if x.size - e <= gap else e + tail
-        out.append((s0, e0))
-    return out
-
-
-def _run_tl(segments, cfs, opts, cache, progress, keep=()):
-    """BM velocity (n, C) at 100 kHz of each unique segment; dict segment-key -> array.
-
-    Segments whose key is in ``keep`` are looked up in and stored in the memory cache (those of
-    stimuli split into several segments, e.g. tone pairs, whose segments recur)."""
-    import verhulst2018
-
-    out = {}
-    todo = {}
-    for key, seg in segments.items():
-        rec = cache.get(key, disk=False) if key in keep else None
-        if rec is not None:
-            out[key] = rec["v"]
-        else:
-            todo[key] = seg
-    by_length = collections.defaultdict(list)
-    for key, seg in todo.items():
-        by_length[seg.size].append(key)
-    for keys in by_length.values():
-        batch = np.stack([todo[k] for k in keys])
-        # opts come from _check_options: no "engine" there means the exact one
-        kw = dict(fs=FS_REFERENCE, cf=cfs, outputs=("v",), progress=progress, **{"engine": "exact", **opts})
-        # segments of equal length (e.g. one tone at several levels) run as one batch: with the
-        # fast engine up to 8 of them are integrated in lockstep
-        res = verhulst2018.simulate(batch[0] if len(keys) == 1 else batch, **kw)
-        res = [res] if len(keys) == 1 else res
-        for k, r in zip(keys, res):
-            out[k] = r.v
-            if k in keep:
-                cache.put(k, {"v": r.v})
-    return out
-
-
-def reference_batch(signals, fs=FS_REFERENCE, channels=None, row_channels=None, anf=False,
-                    reference_options=None, cache=None, splice=True, progress=False):
-    """verhulst2018 responses of a batch of stimuli at 20 kHz (one parallel TL batch).
-
-    signals: (n, n_samples) sound pressure (Pa) at fs (100 kHz, or 20 kHz: up-sampled first).
-    channels: indices into the 201 CoNNear CFs kept for every row (default all 201).
-    row_channels: (n,) one channel index per row instead (e.g. each tone at its own CF).
-    anf: also compute the HSR/MSR/LSR rates. reference_options: verhulst2018.simulate options
-    (default PAPER_REFERENCE_OPTIONS), including "engine" ("exact" when absent; "fast" runs the TL
-    cochlea with the fast engine, the IHC and ANF stages stay exact).
-    cache: SimulationCache (default DEFAULT_CACHE).
-    splice: skip long silences in the TL model (module docstring). progress: progress bars.
-    Returns a list of n dicts: "bm" BM velocity (m/s), "ihc" IHC potential (V), and with anf
-    "anfh", "anfm", "anfl" rates (spikes/s); each (n_samples·20 kHz/fs, n_channels).
-    """
-    cache = _resolve_cache(cache)
-    opts = _check_options(reference_options)
-    x = np.atleast_2d(np.asarray(signals, dtype=np.float64))
-    if x.ndim != 2 or x.shape[1] < 16:
-        raise ValueError(f"signals must be (n_stimuli, n_samples) in Pa, got shape {np.shape(signals)}")
-    if fs not in (FS_REFERENCE, FS_CNN):
-        raise ValueError(f"fs must be {FS_REFERENCE:.0f} or {FS_CNN:.0f} Hz, got {fs!r}")
-    x100 = x if fs == FS_REFERENCE else resample_poly(x, 5, 1, axis=-1)
-    n_out = int(round(x.shape[1] * FS_CNN / fs))
-    all_cfs = _cf.connear_cfs()
-    if row_channels is not None:
-        row_ch = [np.atleast_1d(np.asarray(c, dtype=int)) for c in row_channels]
-        if len(row_ch) != x.shape[0]:
-            raise ValueError(f"row_channels must give one channel per row: {x.shape[0]} rows, "
-                             f"{len(row_ch)} entries")
-    else:
-        ch = np.arange(all_cfs.size) if channels is None else np.atleast_1d(np.asarray(channels, dtype=int))
-        row_ch = [ch] * x.shape[0]
-    outs = ("bm", "ihc") + (FIBRES if anf else ())
-    lead, tail = (int(SPLICE_LEAD_S * FS_REFERENCE), int(SPLICE_TAIL_S * FS_REFERENCE)) if splice else (0, 0)
-    base = ("ref", _ENGINE_VERSION, _model_fingerprint(), opts, outs, splice, lead, tail)
-    hashes = [_hash_array(x100[i]) for i in range(x.shape[0])]
-    keys = [_key(*base, hashes[i], row_ch[i]) for i in range(x.shape[0])]
-    results = []
-    for i, k in enumerate(keys):
-        rec = cache.get(k)
-        if rec is None and row_ch[i].size < all_cfs.size:  # a record of all 201 CFs serves any subset
-            whole = cache.get(_key(*base, hashes[i], np.arange(all_cfs.size)))
-            if whole is not None:
-                rec = {name: a[:, row_ch[i]] for name, a in whole.items()}
-        results.append(rec)
-    todo = [i for i, r in enumerate(results) if r is None]
-    if not todo:
-        return results
-    union = np.unique(np.concatenate([row_ch[i] for i in todo]))
-    cfs = all_cfs[union]
-    plans, segments, recurring = {}, {}, set()
-    for i in todo:
-        ranges = [(0, x100.shape[1])] if not splice else _segments(x100[i], lead, tail)
-        plan = []
-        for s, e in ranges:
-            seg = x100[i, s:e]
-            if seg.size < e - s:  # a segment reaching past the end: pad with silence
-                seg = np.concatenate([seg, np.zeros(e - s - seg.size)])
-            skey = _key("tl", _ENGINE_VERSION, _model_fingerprint(), opts, _hash_array(seg), union)
-            segments[skey] = seg
-            plan.append((s, e, skey))
-        plans[i] = plan
-        if len(plan) > 1:
-            recurring.update(k for _, _, k in plan)
-    velocity = _run_tl(segments, cfs, opts, cache, progress, recurring)
-    # The IHC stage of several rows runs as one call (its 50-ms warm-up is a Python loop):
-    # rows are stacked along the channel axis in chunks of at most _IHC_CHUNK_ELEMENTS.
-    chunk, size = [], 0
-    for n_i, i in enumerate(todo):
-        chunk.append(i)
-        size += x100.shape[1] * row_ch[i].size
-        if size >= _IHC_CHUNK_ELEMENTS or n_i == len(todo) - 1:
-            _finish_rows(chunk, plans, velocity, union, row_ch, x100.shape[1], n_out, anf, keys, cache, results)
-            chunk, size = [], 0
-    return results
-
-
-_IHC_CHUNK_ELEMENTS = 20_000_000
-
-
-def _finish_rows(rows, plans, velocity, union, row_ch, n_samples, n_out, anf, keys, cache, results):
-    """BM velocity of each row from its segments, then the IHC and ANF stages; fills results."""
-    from verhulst2018 import anf as ref_anf
-    from verhulst2018 import ihc as ref_ihc
-
-    blocks = []
-    for i in rows:
-        cols = np.searchsorted(union, row_ch[i])
-        v = np.zeros((n_samples, cols.size))
-        for s, e, skey in plans[i]:
-            stop = min(e, n_samples)
-            v[s:stop] = velocity[skey][:stop - s, cols]
-        blocks.append(v)
-    vihc_all = ref_ihc.ihc_potential(np.concatenate(blocks, axis=1), FS_REFERENCE)
-    start = 0
-    for i, v in zip(rows, blocks):
-        vihc = vihc_all[:, start:start + v.shape[1]]
-        start += v.shape[1]
-        rec = {
-            "bm": _fit(resample_poly(v, 1, 5, axis=0), n_out),
-            "ihc": _fit(resample_poly(vihc, 1, 5, axis=0), n_out),
-        }
-        if anf:
-            dec = ref_ihc.decimate_ihc(vihc)  # per row: its start-up fix uses the row's first sample
-            for f, fibre in zip(FIBRES, ("hsr", "msr", "lsr")):
-                rec[f] = _fit(ref_anf.anf_rate(dec, FS_CNN, fibre), n_out)
-        cache.put(keys[i], rec, disk=True)
-        results[i] = rec
-
-
-def _fit(x, n):
-    if x.shape[0] >= n:
-        return x[:n]
-    return np.concatenate([x, np.zeros((n - x.shape[0],) + x.shape[1:])])
-
-
-def _cnn_anf(vihc, model):
-    """CoNNear ANF rate (B, T, C) of IHC potential (B, T, C) in V, with a resting-potential
-    prelude so that a window starts at the analysis region (module docstring)."""
-    from .cnn import inference
-
-    pad = np.repeat(vihc[:, :1, :], ANF_CNN_REST_PAD, axis=1)
-    y = inference.anf_rate(np.concatenate([pad, vihc], axis=1).astype(np.float32), model, window=8192)
-    return np.asarray(y[:, ANF_CNN_REST_PAD:, :], dtype=np.float64)
-
-
-def simulate_batch(signals, fs, setup, channels=None, row_channels=None, family="ihc",
-                   fibres=FIBRES, cnn_anf_input="reference", reference_options=None, cache=None,
-                   splice=True, progress=False):
-    """Reference and CoNNear responses of a batch of stimuli, like periphery.simulate per row.
-
-    signals: (n, n_samples) sound pressure (Pa) at fs (100 or 20 kHz). setup: from
-    :func:`prepare` (mode and models). channels / row_channels: as :func:`reference_batch`.
-    family: "ihc" (BM and IHC) or "anf" (also the ANF rates). fibres: ANF types run through the
-    CNNs (the reference always gives all three). cnn_anf_input: "reference" (the paper's
-    evaluation: the reference IHC potential drives the ANF CNNs) or "cnn" (the CNN chain).
-    Returns a list of n :class:`connear_helpers.periphery.PeripheryResult` at 20 kHz; the CNN
-    fields are None without models.
-    """
-    from . import periphery
-
-    cache = _resolve_cache(cache)
-    opts = _check_options(reference_options)
-    x = np.atleast_2d(np.asarray(signals, dtype=np.float64))
-    anf = family == "anf"
-    fibres = tuple(fibres)
-    all_cfs = _cf.connear_cfs()
-    if row_channels is not None:
-        row_ch = [np.atleast_1d(np.asarray(c, dtype=int)) for c in row_channels]
-    else:
-        ch = np.arange(all_cfs.size) if channels is None else np.atleast_1d(np.asarray(channels, dtype=int))
-        row_ch = [ch] * x.shape[0]
-    models = setup.models
-    rkeys = [_key("res", _ENGINE_VERSION, setup.mode, _models_key(models), _hash_array(x[i]), fs,
-                  row_ch[i], family, fibres, cnn_anf_input, opts, splice) for i in range(x.shape[0])]
-    records = [cache.get(k, disk=False) for k in rkeys]
-    todo = [i for i, r in enumerate(records) if r is None]
-    if todo:
-        if setup.mode == "full":
-            refs = reference_batch(x[todo], fs, row_channels=[row_ch[i] for i in todo], anf=anf,
-                                   reference_options=opts, cache=cache, splice=splice, progress=progress)
-            new = [{"bm": r["bm"], "ihc_ref": r["ihc"], **{f"{f}_ref": r[f] for f in FIBRES if f in r}}
-                   for r in refs]
-        else:
-            new = []
-            for i in todo:
-                x20 = x[i] if fs == FS_CNN else resample_poly(x[i], 1, 5)
-                res = periphery.simulate(x20, FS_CNN, mode="light", cf=all_cfs[row_ch[i]],
-                                         stages=("bm", "ihc"), weights=models)
-                rec = {"bm": res.bm, "ihc_ref": res.ihc_ref, "ihc_cnn": res.ihc_cnn}
-                if anf:
-                    from verhulst2018 import anf as ref_anf
-
-                    for f, fibre in zip(FIBRES, ("hsr", "msr", "lsr")):
-                        rec[f"{f}_ref"] = ref_anf.anf_rate(res.ihc_ref, FS_CNN, fibre)
-                new.append(rec)
-        if models is not None:
-            _add_cnn(new, models, family, fibres, cnn_anf_input)
-        for i, rec in zip(todo, new):
-            cache.put(rkeys[i], rec)
-            records[i] = rec
-    out = []
-    for i, rec in enumerate(records):
-        res = periphery.PeripheryResult(cf=all_cfs[row_ch[i]], fs=FS_CNN, mode=setup.mode,
-                                        weights=setup.label)
-        for name, value in rec.items():
-            setattr(res, name, value)
-        out.append(res)
-    return out
-
-
-def _add_cnn(records, models, family, fibres, cnn_anf_input):
-    """Add ihc_cnn (and anf*_cnn) to records, batching rows of equal shape."""
-    from .cnn import inference
-
-    groups = collections.defaultdict(list)
-    for j, rec in enumerate(records):
-        groups[rec["bm"].shape].append(j)
-    for idx in groups.values():
-        if "ihc_cnn" not in records[idx[0]] and (family == "ihc" or cnn_anf_input == "cnn"):
-            bm = np.stack([records[j]["bm"] for j in idx]).astype(np.float32)
-            ihc = np.asarray(inference.ihc_potential(bm, models["ihc"]), dtype=np.float64)
-            for j, y in zip(idx, ihc):
-                records[j]["ihc_cnn"] = y
-        if family == "anf":
-            drive_name = "ihc_cnn" if cnn_anf_input == "cnn" else "ihc_ref"
-            drive = np.stack([records[j][drive_name] for j in idx])
-            for f in fibres:
-                rates = _cnn_anf(drive, models[f])
-                for j, y in zip(idx, rates):
-                    records[j][f"{f}_cnn"] = y
-
 
 # ============================================================================================
 # stimuli
@@ -715,11 +137,11 @@ def compute_excitation_patterns(weights="connear-lab", freqs_hz=(500.0, 1000.0, 
     Returns dict: setup, freqs_hz (n_f,), levels_db_spl (n_l,), cf_hz (n_cf,),
     ref {freq: (n_l, n_cf) V}, cnn {freq: (n_l, n_cf) V} or None.
     """
-    setup = setup or prepare(weights, mode, "ihc")
+    setup = setup or pipeline.prepare(weights, mode, "ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_excitation_pattern", fs, levels_db_spl, freqs_hz)
     channels = _channels(cf)
-    res = simulate_batch(stim.signals, fs, setup, channels=channels, family="ihc",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, channels=channels, family="ihc",
                          reference_options=reference_options, cache=cache, progress=progress)
     freqs = np.unique(stim.freqs_hz)
     levels = np.asarray(stim.levels_db_spl[stim.freqs_hz == freqs[0]])
@@ -752,10 +174,10 @@ def compute_ac_dc_ratio(weights="connear-lab", freqs_hz=None, level_db_spl=80.0,
     trace_ref, trace_cnn (n, 2048) cropped IHC potentials (V), time_s (2048,) from the crop start,
     ac_window_s, dc_window_s (the analysis windows, s).
     """
-    setup = setup or prepare(weights, mode, "ihc")
+    setup = setup or pipeline.prepare(weights, mode, "ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_ac_dc_ratio", fs, [level_db_spl], freqs_hz)
-    res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
                          reference_options=reference_options, cache=cache, progress=progress)
     ref = np.stack([_crop(r.ihc_ref[:, 0], IHC_CONTEXT) for r in res])
     freqs, ratio_ref = metrics.ac_dc_curve(ref, stim.freqs_hz, FS_CNN)
@@ -777,10 +199,10 @@ def compute_level_growth(weights="connear-lab", freq_hz=4000.0, levels_db_spl=tu
     Returns dict: setup, freq_hz (snapped, Hz), levels_db_spl (n,), rms_ref, rms_cnn (n,) in V
     (rms_cnn None without CNN).
     """
-    setup = setup or prepare(weights, mode, "ihc")
+    setup = setup or pipeline.prepare(weights, mode, "ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_level_growth", fs, levels_db_spl, [freq_hz])
-    res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
                          reference_options=reference_options, cache=cache, progress=progress)
     ref = np.stack([_crop(r.ihc_ref[:, 0], IHC_CONTEXT) for r in res])
     out = dict(setup=setup, freq_hz=float(stim.freqs_hz[0]), levels_db_spl=stim.levels_db_spl,
@@ -812,7 +234,7 @@ def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), k
     Returns dict: setup, time_s (n_crop,) from the crop start (tone onset at 5 ms), conditions:
     list of (kind, freq_hz snapped, level), ref / cnn: {fibre: (n_conditions, n_crop) spikes/s}.
     """
-    setup = setup or prepare(weights, mode, "anf", cnn_anf_input)
+    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
     fs = _fs_for(setup)
     conditions, ref, cnn = [], {f: [] for f in fibres}, ({f: [] for f in fibres} if setup.has_cnn else None)
     for kind in kinds:
@@ -820,7 +242,7 @@ def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), k
         stim = build_stimuli(metric, fs, levels_db_spl, freqs_hz, tone_s=tone_s,
                              fm_hz=fm_hz if kind == "sam" else None,
                              modulation_depth=modulation_depth if kind == "sam" else None)
-        res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
+        res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
                              fibres=fibres, cnn_anf_input=cnn_anf_input,
                              reference_options=reference_options, cache=cache, progress=progress)
         r, c = _anf_responses(res, fibres, setup)
@@ -844,10 +266,10 @@ def compute_rate_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), levels_
     Returns dict: setup, freqs_hz (n_f,) snapped, levels_db_spl (n_l,), ref / cnn:
     {fibre: (n_f, n_l) spikes/s}.
     """
-    setup = setup or prepare(weights, mode, "anf", cnn_anf_input)
+    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
     fs = _fs_for(setup)
     stim = build_stimuli("anf_rate_level", fs, levels_db_spl, freqs_hz)
-    res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
                          fibres=fibres, cnn_anf_input=cnn_anf_input,
                          reference_options=reference_options, cache=cache, progress=progress)
     r, c = _anf_responses(res, fibres, setup)
@@ -871,12 +293,12 @@ def compute_synchrony_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), le
     crop start). Returns dict: setup, freqs_hz (n_f,), levels_db_spl (n_l,), fm_hz,
     ref / cnn: {fibre: (n_f, n_l) vector strength}.
     """
-    setup = setup or prepare(weights, mode, "anf", cnn_anf_input)
+    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
     fs = _fs_for(setup)
     stim = build_stimuli("anf_synchrony_level", fs, levels_db_spl, freqs_hz, tone_s=tone_s,
                          fm_hz=None if fm_hz == 100.0 else fm_hz,
                          modulation_depth=None if modulation_depth == 1.0 else modulation_depth)
-    res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
                          fibres=fibres, cnn_anf_input=cnn_anf_input,
                          reference_options=reference_options, cache=cache, progress=progress)
     r, c = _anf_responses(res, fibres, setup)
@@ -904,11 +326,11 @@ def compute_adaptation(weights="connear-lab", freq_hz=1000.0, level_db_spl=70.0,
     Returns dict: setup, time_s (n,) from tone onset, ref / cnn {fibre: (n,) spikes/s},
     ratio_ref / ratio_cnn {fibre: float}, probe_s, tone_s, freq_hz (snapped).
     """
-    setup = setup or prepare(weights, mode, "anf", cnn_anf_input)
+    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
     fs = _fs_for(setup)
     stim = build_stimuli("anf_adaptation", fs, [level_db_spl], [freq_hz],
                          tone_s=None if tone_s == 1.0 else tone_s)
-    res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
+    res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
                          fibres=fibres, cnn_anf_input=cnn_anf_input,
                          reference_options=reference_options, cache=cache, progress=progress)
     r, c = _anf_responses(res, fibres, setup)
@@ -943,7 +365,7 @@ def compute_onset_recovery(weights="connear-lab", intervals_s=tuple(round(0.1 * 
     Returns dict: setup, intervals_s (n,), ref / cnn {fibre: (n,) normalised peak},
     and with keep_traces trace_ref / trace_cnn {fibre: (n, n_crop) spikes/s}, time_s.
     """
-    setup = setup or prepare(weights, mode, "anf", cnn_anf_input)
+    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
     fs = _fs_for(setup)
     levels = dict(RECOVERY_LEVELS_DB_SPL if levels_db_spl is None else levels_db_spl)
     intervals = np.asarray(sorted(set(float(i) for i in intervals_s)))
@@ -954,12 +376,12 @@ def compute_onset_recovery(weights="connear-lab", intervals_s=tuple(round(0.1 * 
     stims = {f: build_stimuli("anf_onset_recovery", fs, [levels[f]], [freq_hz], intervals_s=intervals)
              for f in fibres}
     if setup.mode == "full":  # the reference of all levels as one parallel batch (then cached)
-        reference_batch(np.concatenate([st.signals for st in stims.values()]), fs,
+        pipeline.reference_batch(np.concatenate([st.signals for st in stims.values()]), fs,
                         row_channels=np.concatenate([st.cf_index for st in stims.values()]), anf=True,
                         reference_options=reference_options, cache=cache, progress=progress)
     for f in fibres:
         stim = stims[f]
-        res = simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
+        res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
                              fibres=(f,), cnn_anf_input=cnn_anf_input,
                              reference_options=reference_options, cache=cache, progress=progress)
         r, c = _anf_responses(res, (f,), setup)
@@ -1479,10 +901,10 @@ def tone_response(freq_hz=1000.0, level_db_spl=70.0, cf=(250.0, 500.0, 1000.0, 2
                   engine=None):
     """BM velocity, IHC potential and HSR/MSR/LSR rates of verhulst2018 for a tone.
 
-    engine: verhulst2018 engine (None: periphery.ENGINE_FOR_COMPARISON, "exact"; or "fast").
+    engine: verhulst2018 engine (None: pipeline.ENGINE_FOR_COMPARISON, "exact"; or "fast").
     Returns (figure, table) where table maps column names to 1-D arrays (time, responses).
     """
-    from .periphery import ENGINE_FOR_COMPARISON, check_engine
+    from .pipeline import ENGINE_FOR_COMPARISON, check_engine
 
     engine = check_engine(ENGINE_FOR_COMPARISON if engine is None else engine)
     plt = _pyplot()
@@ -1582,7 +1004,7 @@ def run_all(out, weights="connear-lab", quick=False, mode="full", names=None, ca
     """Draw figures and write <name>.png and <name>.csv into the folder out.
 
     names: figure names (keys of FIGURES; default all). cache: SimulationCache (default: memory
-    plus the on-disk folder default_cache_dir()). Returns dict name -> (png path, csv path, seconds).
+    plus the on-disk folder pipeline.default_cache_dir()). Returns dict name -> (png path, csv path, seconds).
     """
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
@@ -1594,7 +1016,7 @@ def run_all(out, weights="connear-lab", quick=False, mode="full", names=None, ca
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; choose from {', '.join(FIGURES)}")
     if cache is None:
-        cache = DEFAULT_CACHE.with_directory(default_cache_dir())
+        cache = pipeline.DEFAULT_CACHE.with_directory(pipeline.default_cache_dir())
     written = {}
     bar = tqdm(names, desc="figures", unit="figure", disable=not progress)
     for name in bar:
@@ -1623,12 +1045,12 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=list(FIGURES),
                         help="draw only these figures")
     parser.add_argument("--no-cache", action="store_true",
-                        help=f"do not read or write the on-disk simulation cache ({default_cache_dir()})")
+                        help=f"do not read or write the on-disk simulation cache ({pipeline.default_cache_dir()})")
     args = parser.parse_args(argv)
     import matplotlib
 
     matplotlib.use("Agg")
-    cache = DEFAULT_CACHE.with_directory(None if args.no_cache else default_cache_dir())
+    cache = pipeline.DEFAULT_CACHE.with_directory(None if args.no_cache else pipeline.default_cache_dir())
     t0 = time.perf_counter()
     written = run_all(args.out, args.weights, args.quick, args.mode, args.only, cache)
     out = pathlib.Path(args.out).resolve()

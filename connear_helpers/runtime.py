@@ -320,7 +320,7 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     reference, cnn: time the reference model / the CNNs.
     quick: a 50-ms signal and one run of everything (overrides duration_s and the repeats).
     progress: show a progress bar.
-    engine: verhulst2018 engine of the reference cochlea (None: periphery.ENGINE_FOR_COMPARISON,
+    engine: verhulst2018 engine of the reference cochlea (None: pipeline.ENGINE_FOR_COMPARISON,
         "exact", as the paper's Table 2 times the published model; "fast": issue #12). The
         reference IHC and ANF rows time the exact stage functions in either case.
 
@@ -332,7 +332,7 @@ def measure(signal=None, fs=FS_CNN, duration_s=DEFAULT_DURATION_S, n_channels=DE
     from tqdm.auto import tqdm
 
     from .cnn.weights import load_models_or_untrained
-    from .periphery import ENGINE_FOR_COMPARISON, check_engine
+    from .pipeline import ENGINE_FOR_COMPARISON, check_engine
 
     engine = check_engine(ENGINE_FOR_COMPARISON if engine is None else engine)
     if quick:

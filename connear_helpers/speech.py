@@ -7,7 +7,7 @@ was made: ``connear_helpers/data/README.md`` and :func:`make_speech_sample`).
 * :func:`load_speech_sample` / :func:`load_wav`: a WAV file as sound pressure in Pa at a chosen
   rate and level (integer samples divided by 2^15 + 1 or 2^31 + 1, ``resample_poly`` to the
   rate, RMS over the whole signal set to ``p0·10^(L/20)``, spec §2.6).
-* :func:`quickstart`: the sample through :func:`connear_helpers.periphery.simulate` (reference
+* :func:`quickstart`: the sample through :func:`connear_helpers.pipeline.simulate` (reference
   only, with a message, when CoNNear weights are missing).
 * :func:`cochleagrams`: images of BM velocity, IHC potential and the three ANF rates over
   time and CF, reference and CoNNear side by side.
@@ -158,22 +158,22 @@ def _cnn_names(mode):
 
 def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s=None, n_cf=201,
                quick=False, progress=True, engine=None):
-    """The speech sample through both pipelines (:func:`connear_helpers.periphery.simulate`).
+    """The speech sample through both pipelines (:func:`connear_helpers.pipeline.simulate`).
 
     mode: "full" (TL cochlea) or "light" (CoNNear cochlea). weights: CoNNear weights (see
-    periphery.simulate). level_db_spl: presentation level. duration_s: first seconds of the
+    pipeline.simulate). level_db_spl: presentation level. duration_s: first seconds of the
     sentence (None: all, ~2.2 s). n_cf: number of CFs, evenly spaced over the 201 CoNNear CFs.
     quick: 0.3 s and 21 CFs. When the CoNNear weights are missing, a message says how to get
     them and only the reference model runs (light mode then falls back to full mode).
-    engine: verhulst2018 engine, "fast" or "exact" (None: periphery.ENGINE_FOR_PANELS, "fast").
-    Returns a :class:`connear_helpers.periphery.PeripheryResult` at 20 kHz; the sound it used
+    engine: verhulst2018 engine, "fast" or "exact" (None: pipeline.ENGINE_FOR_PANELS, "fast").
+    Returns a :class:`connear_helpers.pipeline.PeripheryResult` at 20 kHz; the sound it used
     is attached as ``result.signal`` ((n,) Pa at 20 kHz).
     """
     from . import cf as _cf
-    from . import periphery
+    from . import pipeline
     from .cnn.weights import how_to_get, missing_weights
 
-    engine = periphery.check_engine(periphery.ENGINE_FOR_PANELS if engine is None else engine)
+    engine = pipeline.check_engine(pipeline.ENGINE_FOR_PANELS if engine is None else engine)
     if quick:
         duration_s = QUICK_DURATION_S if duration_s is None else min(duration_s, QUICK_DURATION_S)
         n_cf = min(n_cf, QUICK_N_CF)
@@ -191,7 +191,7 @@ def quickstart(mode="full", weights="connear-lab", level_db_spl=70.0, duration_s
               "Showing the reference model (verhulst2018) only"
               + (" in full mode (light mode needs the CoNNear cochlea)." if mode == "light" else "."))
         weights, mode = None, "full"
-    result = periphery.simulate(x, FS_CNN, mode=mode, cf=cf, weights=weights, engine=engine,
+    result = pipeline.simulate(x, FS_CNN, mode=mode, cf=cf, weights=weights, engine=engine,
                                progress=progress)
     result.signal = x  # the sound, for cochleagrams(); not a dataclass field
     return result
@@ -242,7 +242,7 @@ def cochleagrams(result, hop_s=1e-3, signal=None):
     """Cochleagram-style images of a periphery result: BM, IHC and ANF H/M/L (rows) for the
     reference model and CoNNear (columns), time on x, CF on y. Returns the figure.
 
-    result: :class:`connear_helpers.periphery.PeripheryResult`.
+    result: :class:`connear_helpers.pipeline.PeripheryResult`.
     hop_s: frame length (s): BM shows the RMS velocity per frame in dB re 1 µm/s (60 dB
         range below the largest), IHC the mean potential (mV), ANF the mean rate of one
         fibre (spikes/s).

@@ -24,13 +24,13 @@ anf_adaptation_recovery_panel (07)     update_anf_adaptation_recovery(isi_s, mod
 Every figure shows the reference model and the CNN side by side, with the experimental data;
 ``mode`` is "full" (reference TL cochlea) or "light" (CoNNear cochlea). Without weights the panels
 show the reference and say how to get the weights. Simulations are cached per (stimulus, mode,
-weights, options) in memory (:data:`connear_helpers.figures.DEFAULT_CACHE`), so moving a slider
+weights, options) in memory (:data:`connear_helpers.pipeline.DEFAULT_CACHE`), so moving a slider
 back to a value seen before is instant; a new stimulus costs about 3-4 s of CPU per 0.1 s of
 sound for the reference TL model with the exact engine (the panel shows a progress message
 meanwhile).
 
 The panels run the reference model with the fast engine (``engine="fast"``,
-:data:`connear_helpers.periphery.ENGINE_FOR_PANELS`: within 1 % of the exact engine, and the
+:data:`connear_helpers.pipeline.ENGINE_FOR_PANELS`: within 1 % of the exact engine, and the
 levels of a stimulus are integrated in lockstep, up to 8 at once); ``engine="exact"`` gives the
 published model's arithmetic, as the figures of :mod:`connear_helpers.figures` use by default.
 """
@@ -44,6 +44,7 @@ import numpy as np
 
 from . import cf as _cf
 from . import figures
+from . import pipeline
 
 __all__ = [
     "PanelState",
@@ -69,19 +70,19 @@ class PanelState:
 
     weights: as connear_helpers.figures ("connear-lab", "official", a folder, a dict of models, or
     None for the reference only). quick: reduced levels/frequencies/CFs and shorter tones (the
-    notebooks' CI mode). cache: figures.SimulationCache (default the shared in-memory one).
-    reference_options: verhulst2018 options (default figures.PAPER_REFERENCE_OPTIONS).
+    notebooks' CI mode). cache: pipeline.SimulationCache (default the shared in-memory one).
+    reference_options: verhulst2018 options (default pipeline.PAPER_REFERENCE_OPTIONS).
     cnn_anf_input: "reference" (the paper's evaluation) or "cnn" (the CNN chain) for ANF panels.
     engine: verhulst2018 engine, "fast" or "exact" (None: the "engine" of reference_options if it
-    has one, else periphery.ENGINE_FOR_PANELS, "fast"); ``state.reference_options`` holds it.
+    has one, else pipeline.ENGINE_FOR_PANELS, "fast"); ``state.reference_options`` holds it.
     The CNN models are loaded once per (mode, family) and kept.
     """
 
     def __init__(self, weights="connear-lab", quick=False, cache=None, reference_options=None,
                  cnn_anf_input="reference", progress=False, engine=None):
-        from .periphery import ENGINE_FOR_PANELS, check_engine
+        from .pipeline import ENGINE_FOR_PANELS, check_engine
 
-        opts = dict(figures.PAPER_REFERENCE_OPTIONS if reference_options is None else reference_options)
+        opts = dict(pipeline.PAPER_REFERENCE_OPTIONS if reference_options is None else reference_options)
         if engine is None:
             engine = opts.get("engine", ENGINE_FOR_PANELS)
         opts["engine"] = check_engine(engine)
@@ -95,10 +96,10 @@ class PanelState:
         self._setups = {}
 
     def setup(self, mode, family):
-        """The figures.Setup for a mode ("full"/"light") and family ("ihc"/"anf"), loaded once."""
+        """The pipeline.Setup for a mode ("full"/"light") and family ("ihc"/"anf"), loaded once."""
         key = (mode, family)
         if key not in self._setups:
-            self._setups[key] = figures.prepare(self.weights, mode, family, self.cnn_anf_input)
+            self._setups[key] = pipeline.prepare(self.weights, mode, family, self.cnn_anf_input)
         return self._setups[key]
 
     def kw(self, mode, family):
@@ -304,7 +305,7 @@ def ihc_excitation_patterns_panel(weights="connear-lab", quick=False, mode="full
                                   engine=None):
     """Notebook 01 panel: tone frequency, level range and step, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -325,7 +326,7 @@ def ihc_ac_dc_ratio_panel(weights="connear-lab", quick=False, mode="full", cache
                           engine=None):
     """Notebook 02 panel: level, CF of the waveform inset, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -348,7 +349,7 @@ def ihc_level_growth_panel(weights="connear-lab", quick=False, mode="full", cach
                            engine=None):
     """Notebook 03 panel: tone frequency, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -366,7 +367,7 @@ def anf_firing_rates_panel(weights="connear-lab", quick=False, mode="full", cach
                            engine=None):
     """Notebook 04 panel: CF, level, pure/SAM, fm, depth, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -388,7 +389,7 @@ def anf_rate_level_panel(weights="connear-lab", quick=False, mode="full", cache=
                          engine=None):
     """Notebook 05 panel: CFs, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -408,7 +409,7 @@ def anf_synchrony_level_panel(weights="connear-lab", quick=False, mode="full", c
                               engine=None):
     """Notebook 06 panel: CFs, fm, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     import ipywidgets as w
 
@@ -428,7 +429,7 @@ def anf_adaptation_recovery_panel(weights="connear-lab", quick=False, mode="full
                                   engine=None):
     """Notebook 07 panel: inter-stimulus interval, mode. Returns an ipywidgets.VBox.
 
-    engine: verhulst2018 engine, "fast" (None: periphery.ENGINE_FOR_PANELS) or "exact".
+    engine: verhulst2018 engine, "fast" (None: pipeline.ENGINE_FOR_PANELS) or "exact".
     """
     state = PanelState(weights, quick, cache, engine=engine)
     controls = {

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Quickstart: a spoken sentence through the reference model and CoNNear
 #
-# The sentence *"The cold wind blew across the harbour."* (synthesised with espeak-ng, shipped with the package) is presented at 70 dB SPL to the two pipelines of `connear_helpers.periphery.simulate`: the reference model (verhulst2018: transmission-line cochlea, IHC, three-store ANF synapses) and the CoNNear CNNs (IHC, ANF H/M/L; in light mode also the cochlea). The images show, for every CF (y) over time (x), the basilar-membrane velocity, the inner-hair-cell potential and the firing rates of high-, medium- and low-spontaneous-rate fibres.
+# The sentence *"The cold wind blew across the harbour."* (synthesised with espeak-ng, shipped with the package) is presented at 70 dB SPL to the two pipelines of `connear_helpers.pipeline.simulate`: the reference model (verhulst2018: transmission-line cochlea, IHC, three-store ANF synapses) and the CoNNear CNNs (IHC, ANF H/M/L; in light mode also the cochlea). The images show, for every CF (y) over time (x), the basilar-membrane velocity, the inner-hair-cell potential and the firing rates of high-, medium- and low-spontaneous-rate fibres.
 #
 # **What to look for:** the formant and harmonic structure of the vowels in the BM and IHC images; phase locking (fine vertical striping) below about 1 kHz; the strong onsets and the dynamic range of the HSR fibres versus the sparse, high-threshold LSR fibres; and how closely the CoNNear columns follow the reference.
 #
@@ -57,11 +57,11 @@ fig = speech.cochleagrams(result)
 # ```python
 # from connear_helpers import periphery, speech
 # x = speech.load_speech_sample(fs=20_000, level_db_spl=70)   # sound pressure in Pa
-# res = periphery.simulate(x, 20_000, mode="full", cf=[500, 1000, 4000],
+# res = pipeline.simulate(x, 20_000, mode="full", cf=[500, 1000, 4000],
 #                          weights="official")            # or weights=None: reference only
 # res.bm        # (n_samples, 3) BM velocity [m/s] at 20 kHz
 # res.ihc_ref   # (n_samples, 3) IHC potential [V], reference model
 # res.ihc_cnn   # ... CoNNear IHC
 # res.anfh_ref, res.anfh_cnn   # firing rate of one HSR fibre [spikes/s]
 # ```
-# `mode="light"` replaces the TL cochlea by the CoNNear cochlea (fast, needs weights). `connear_helpers.speech.load_wav(path, fs, level_db_spl)` loads your own recording. For gradients, `periphery.cnn_chain_tensor` runs the CoNNear chain on tensors (see `09_backpropagation`).
+# `mode="light"` replaces the TL cochlea by the CoNNear cochlea (fast, needs weights). `connear_helpers.speech.load_wav(path, fs, level_db_spl)` loads your own recording. For gradients, `pipeline.cnn_chain_tensor` runs the CoNNear chain on tensors (see `09_backpropagation`).

@@ -18,9 +18,8 @@ recordings file format (:mod:`.data`), the study that ties them together (:mod:`
 figures (:mod:`.plots`), the notebook's explorer panel (:mod:`.panel`) and the front-end
 comparison on the command line (``python -m connear_helpers.encoding --help``).
 
-May import: ``verhulst2018``, and from ``connear_helpers``: ``periphery``, ``cf``, ``stimuli``,
-``speech``, ``corpus``, ``figures`` (its simulation cache only), ``models``/``inference``/``weights``
-(through ``periphery``). It does not import the other field subpackages (``stages``,
+May import: ``verhulst2018``, and from ``connear_helpers``: ``pipeline`` (simulations and the
+simulation cache), ``cf``, ``stimuli``, ``speech``, ``corpus``, ``cnn`` (weights). It does not import the other field subpackages (``stages``,
 ``localisation``). Names are loaded on first use, so ``import connear_helpers.encoding`` stays
 cheap until a model (Keras) is needed.
 """

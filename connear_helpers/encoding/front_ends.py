@@ -13,10 +13,10 @@ up bin for bin and ``n_bins = floor(duration / dt)``.
 
 The periphery responses come from one ``verhulst2018.simulate`` run per sound, with outputs
 ``("ihc", "anfh", "anfm", "anfl", "ic")`` (the same TL cochlea that
-``connear_helpers.periphery.simulate(mode="full", weights=None)`` runs, so the ANF front end and
+``connear_helpers.pipeline.simulate(mode="full", weights=None)`` runs, so the ANF front end and
 the IC target of :mod:`.targets` come from one simulation). With ``source="connear"`` or
-``mode="light"`` the responses come from ``periphery.simulate`` instead (CoNNear weights needed).
-Responses are kept as 1-ms averages in a :class:`connear_helpers.figures.SimulationCache`
+``mode="light"`` the responses come from ``pipeline.simulate`` instead (CoNNear weights needed).
+Responses are kept as 1-ms averages in a :class:`connear_helpers.pipeline.SimulationCache`
 (in memory, and on disk under :func:`cache_dir`), so a sound is simulated once.
 """
 from __future__ import annotations
@@ -177,10 +177,10 @@ def mel_spectrogram(signal, fs, n_mels=32, fmin_hz=100.0, fmax_hz=8000.0, hop_s=
 
 
 def cache_dir():
-    """Folder of the encoding front ends' cached responses: ``<figures.default_cache_dir()>/encoding``."""
-    from .. import figures
+    """Folder of the encoding front ends' cached responses: ``<pipeline.default_cache_dir()>/encoding``."""
+    from .. import pipeline
 
-    return figures.default_cache_dir() / "encoding"
+    return pipeline.default_cache_dir() / "encoding"
 
 
 _CACHE = []
@@ -189,9 +189,9 @@ _CACHE = []
 def default_cache():
     """The SimulationCache used when ``cache=None``: the lab's shared memory, files in :func:`cache_dir`."""
     if not _CACHE:
-        from .. import figures
+        from .. import pipeline
 
-        _CACHE.append(figures.DEFAULT_CACHE.with_directory(cache_dir()))
+        _CACHE.append(pipeline.DEFAULT_CACHE.with_directory(cache_dir()))
     return _CACHE[0]
 
 
@@ -205,9 +205,9 @@ def _hash(x):
 
 
 def _fingerprint():
-    from .. import figures
+    from .. import pipeline
 
-    return figures._model_fingerprint()  # noqa: SLF001 - the lab's one hash of the model source
+    return pipeline.reference_fingerprint()  # the lab's one hash of the model source
 
 
 def _to_reference_rate(x, fs):
@@ -264,10 +264,10 @@ def periphery_records(signals, fs, cf, mode="full", weights=None, source="refere
     cf: CFs in Hz (the nearest CoNNear CFs are used, ascending). mode: "full" (TL cochlea) or
     "light" (CoNNear cochlea). weights: CoNNear weights for source="connear" or light mode.
     source: "reference" (verhulst2018 IHC/ANF, and its CN/IC) or "connear" (the CoNNear IHC/ANF).
-    cache: a figures.SimulationCache (default :func:`default_cache`). progress: progress bar.
+    cache: a pipeline.SimulationCache (default :func:`default_cache`). progress: progress bar.
     engine: verhulst2018 engine for the reference in full mode: "exact" (the original's
     arithmetic) or "fast" (within about 1 %, several times quicker; batches run in lockstep);
-    see connear_helpers.periphery. Cache keys name the engine only when it is not "exact".
+    see connear_helpers.pipeline. Cache keys name the engine only when it is not "exact".
     Returns (list of dicts "ihc" (V), "anfh", "anfm", "anfl" (spikes/s) and, for the reference
     in full mode, "ic" and "ic_rectified" (spikes/s of the 13+3+3-fibre population), each
     (floor(duration / 1 ms), n_cf); the CFs (n_cf,) Hz).
@@ -280,7 +280,7 @@ def periphery_records(signals, fs, cf, mode="full", weights=None, source="refere
     if (source == "connear" or mode == "light") and weights is None:
         raise ValueError(f"source={source!r} with mode={mode!r} runs CoNNear models: give weights "
                          "('connear-lab', 'official' or a folder), or use source='reference', mode='full'")
-    from ..periphery import check_engine
+    from ..pipeline import check_engine
 
     engine = check_engine(engine)
     cfs = _cfs(cf)
@@ -330,10 +330,10 @@ def periphery_records(signals, fs, cf, mode="full", weights=None, source="refere
     elif todo:
         from tqdm.auto import tqdm
 
-        from .. import periphery
+        from .. import pipeline
 
         for i in tqdm(todo, desc="periphery", unit="sound", disable=not progress):
-            res = periphery.simulate(xs[i], FS_REFERENCE, mode=mode, cf=cfs, stages=("ihc", "anf"), weights=weights,
+            res = pipeline.simulate(xs[i], FS_REFERENCE, mode=mode, cf=cfs, stages=("ihc", "anf"), weights=weights,
                                      engine=engine)
             tag = "ref" if source == "reference" else "cnn"
             n_steps = int(xs[i].size / (RECORD_STEP_S * FS_REFERENCE))
@@ -427,7 +427,7 @@ def frontend(signal, fs, kind="mel", cf=None, bin_s=0.005, n_mels=32, fmin_hz=No
     weights, source: "reference" (verhulst2018 IHC/ANF) or "connear" (the CoNNear CNNs; needs
         weights, e.g. "connear-lab").
     fibres, fibre_weights: ANF types averaged, with weights (default HSR:MSR:LSR = 13:3:3).
-    cache: figures.SimulationCache (default :func:`default_cache`). progress: progress bar.
+    cache: pipeline.SimulationCache (default :func:`default_cache`). progress: progress bar.
     engine: "exact" or "fast" verhulst2018 engine (reference, full mode; see periphery_records).
     Returns (x (floor(duration / bin_s), n_freq), bin centre frequencies (n_freq,) Hz, dt in s).
     """

@@ -18,8 +18,8 @@ robustness), :mod:`plots`, :mod:`panels` (ipywidgets), :mod:`experiment` (the no
 the benchmark's runs).
 
 What it owns: everything about localisation. What it may import: verhulst2018 (through the
-lab's engine), connear_helpers.periphery, cf, stimuli, figures (its simulation engine and
-cache), models/inference/weights; never the other field subpackages (encoding, stages). Keras 3
+lab's engine), connear_helpers.pipeline (simulations and their cache), cf, stimuli, cnn
+(architectures, weights, inference); never the other field subpackages (encoding, stages). Keras 3
 (TensorFlow or JAX backend) is imported only when a network is built.
 """
 from . import binaural, inputs, spikes

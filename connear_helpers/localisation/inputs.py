@@ -32,9 +32,9 @@ Sources
     ``snr_db``, a diffuse noise) through the periphery. Independent of the bank; what the test
     figures and the noise robustness use.
 
-Periphery: :func:`ear_rates` runs the ears through :func:`connear_helpers.figures.simulate_batch`
-(the lab's engine for :func:`connear_helpers.periphery.simulate`, with its memory and disk cache:
-the default cache writes the reference responses to :func:`connear_helpers.figures.default_cache_dir`,
+Periphery: :func:`ear_rates` runs the ears through :func:`connear_helpers.pipeline.simulate_batch`
+(the lab's engine for :func:`connear_helpers.pipeline.simulate`, with its memory and disk cache:
+the default cache writes the reference responses to :func:`connear_helpers.pipeline.default_cache_dir`,
 so a second run reads them back). Rates are taken at the ANF rate of 20 kHz: steps of 0.05 ms,
 40 per period of a 500-Hz tone, fine enough for phase locking; a coarser ``dt`` (a whole multiple
 of 0.05 ms) averages the rate over each step.
@@ -187,7 +187,7 @@ class PeripheryConfig:
         cochlea). weights: CoNNear weight set (see connear_helpers.figures).
     ild_db_at_90: ILD at 90 degrees (dB). head_radius_m: m. snr_db: diffuse-noise SNR (dB) or None.
     ramp_s: on/off ramps (s). reference_options: verhulst2018 options (default the lab's
-        figures.PAPER_REFERENCE_OPTIONS), including the verhulst2018 ``engine`` ("exact" when absent,
+        pipeline.PAPER_REFERENCE_OPTIONS), including the verhulst2018 ``engine`` ("exact" when absent,
         as the figures; "fast" within 1 % of it and several times faster).
     n_classes: azimuth classes over -90...+90 degrees.
     """
@@ -271,18 +271,18 @@ class PeripheryConfig:
 
 def default_cache():
     """The localisation cache: the lab's shared in-memory cache, with reference responses on
-    disk in :func:`connear_helpers.figures.default_cache_dir`."""
-    from .. import figures
+    disk in :func:`connear_helpers.pipeline.default_cache_dir`."""
+    from .. import pipeline
 
-    return figures.DEFAULT_CACHE.with_directory(figures.default_cache_dir())
+    return pipeline.DEFAULT_CACHE.with_directory(pipeline.default_cache_dir())
 
 
 def _setup(config):
-    """(figures.Setup, field suffix "ref" or "cnn", note or None) for a config."""
-    from .. import figures
+    """(pipeline.Setup, field suffix "ref" or "cnn", note or None) for a config."""
+    from .. import pipeline
 
     want_cnn = config.model == "connear" or config.mode == "light"
-    setup = figures.prepare(config.weights if want_cnn else None, config.mode, family="anf",
+    setup = pipeline.prepare(config.weights if want_cnn else None, config.mode, family="anf",
                             cnn_anf_input="cnn")
     note = setup.note
     if config.model == "connear" and not setup.has_cnn:
@@ -305,7 +305,7 @@ def periphery_rates(signals, config, cache=None, progress=False):
     :func:`ear_rates`. Returns (rates (n, n_samples / 5, n_types · n_cf) spikes/s at 20 kHz in the
     order (fibre type, CF), note).
     """
-    from .. import figures
+    from .. import pipeline
 
     x = np.atleast_2d(np.asarray(signals, dtype=np.float64))
     setup, suffix, note = _setup(config)
@@ -315,11 +315,11 @@ def periphery_rates(signals, config, cache=None, progress=False):
     kw = dict(channels=channels, family="anf", fibres=config.fibres, cnn_anf_input="cnn",
               reference_options=config.reference_options, cache=cache)
     if _usable_cores() > 1:  # one parallel batch (verhulst2018's worker processes)
-        res = figures.simulate_batch(x, FS_SOUND, setup, progress=progress, **kw)
+        res = pipeline.simulate_batch(x, FS_SOUND, setup, progress=progress, **kw)
     else:  # one core: starting worker processes would only add their start-up time
         from tqdm.auto import tqdm
 
-        res = [figures.simulate_batch(row[None], FS_SOUND, setup, **kw)[0]
+        res = [pipeline.simulate_batch(row[None], FS_SOUND, setup, **kw)[0]
                for row in tqdm(x, desc="ears", unit="sound", disable=not progress or x.shape[0] < 2)]
     rates = np.stack([np.concatenate([getattr(r, f"{f}_{suffix}") for f in config.fibres], axis=1)
                       for r in res])
@@ -331,7 +331,7 @@ def ear_rates(signals, config, cache=None, progress=False):
 
     signals: (n, n_samples, 2) or (n_samples, 2) sound pressure (Pa) at 100 kHz, left/right.
     config: PeripheryConfig (CFs, fibre types, model, mode, weights, reference options).
-    cache: figures.SimulationCache (default :func:`default_cache`). progress: progress bars.
+    cache: pipeline.SimulationCache (default :func:`default_cache`). progress: progress bars.
     Returns: (rates, note): rates (n, n_samples / 5, 2 · n_types · n_cf) spikes/s at 20 kHz in
     the layout of ``config.channel_labels()``; note a str when the model asked for is not the
     one used (missing CoNNear weights), else None.

@@ -7,9 +7,9 @@ representational similarity analysis with a permutation test (:mod:`.rsa`), targ
 or synthetic ones with a known answer (:mod:`.targets`), and the analyses, figures and widget
 panel of notebook 11 (:mod:`.correspondence`, :mod:`.plots`, :mod:`.panel`).
 
-May import: verhulst2018, connear_helpers.periphery, cf, stimuli, speech, corpus, figures (its
-SimulationCache and weight loading), models, inference, weights. Must not import the other field
-subpackages (encoding, localisation).
+May import: verhulst2018, connear_helpers.pipeline (simulations, the simulation cache), cf,
+stimuli, speech, corpus, cnn (architectures, weights, inference). Must not import the figures,
+the panels of other notebooks, or the other field subpackages (encoding, localisation).
 """
 from .extract import (CNN_NETWORKS, POOLINGS, REFERENCE_STAGES, STAGE_LABELS, StageActivations, activations,
                           cnn_stage_names, default_cache, stage_cfs, stage_label)

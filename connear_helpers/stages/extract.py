@@ -33,7 +33,7 @@ Cost and cache
 The reference TL cochlea costs about 30 s of CPU per second of sound whatever the number of CFs;
 sounds run as a verhulst2018 batch, one worker per usable core. The pooled features of every
 stage and every pooling are cached per sound (in memory and, by default, on disk in
-``figures.default_cache_dir() / "stages"`` with :class:`connear_helpers.figures.SimulationCache`),
+``pipeline.default_cache_dir() / "stages"`` with :class:`connear_helpers.pipeline.SimulationCache`),
 so a second call, another pooling or another stage choice is instant. Features pass through
 float32 whether computed or read back, so a cached run gives exactly the numbers of a fresh one.
 """
@@ -48,7 +48,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from .. import cf as _cf
-from .. import figures
+from .. import pipeline
 from .sounds import SoundSet
 
 __all__ = ["REFERENCE_STAGES", "CNN_NETWORKS", "POOLINGS", "STAGE_LABELS", "StageActivations",
@@ -77,10 +77,10 @@ def stage_label(stage):
 
 def default_cache():
     """The cache :func:`activations` uses by default: 256 MiB in memory, files in
-    ``figures.default_cache_dir() / "stages"`` (``$CONNEAR_LAB_CACHE/sims/stages``)."""
+    ``pipeline.default_cache_dir() / "stages"`` (``$CONNEAR_LAB_CACHE/sims/stages``)."""
     if not _DEFAULT_CACHE:
-        _DEFAULT_CACHE.append(figures.SimulationCache(max_bytes=256 * 2**20,
-                                                      directory=figures.default_cache_dir() / "stages"))
+        _DEFAULT_CACHE.append(pipeline.SimulationCache(max_bytes=256 * 2**20,
+                                                      directory=pipeline.default_cache_dir() / "stages"))
     return _DEFAULT_CACHE[0]
 
 
@@ -326,13 +326,13 @@ def _reference_responses(x, fs, cfs, mode, models, reference_options, n_jobs):
         return out
     from verhulst2018 import anf
 
-    from .. import periphery
+    from .. import pipeline
 
     for row in x:
-        # light mode as figures.simulate_batch runs it: CNN cochlea -> reference IHC (periphery),
+        # light mode as pipeline.simulate_batch runs it: CNN cochlea -> reference IHC (periphery),
         # then the reference ANF synapses on that IHC potential at 20 kHz
         x20 = row if fs == FS_CNN else resample_poly(row, 1, int(fs // FS_CNN))
-        r = periphery.simulate(x20, FS_CNN, mode="light", cf=cfs, stages=("bm", "ihc"),
+        r = pipeline.simulate(x20, FS_CNN, mode="light", cf=cfs, stages=("bm", "ihc"),
                                weights={"cochlea": models["cochlea"], "ihc": models["ihc"]})
         d = {"v": r.bm, "ihc": r.ihc_ref, "v20": r.bm, "ihc20": r.ihc_ref}
         for s, fibre in (("anfh", "hsr"), ("anfm", "msr"), ("anfl", "lsr")):
@@ -359,7 +359,7 @@ def _resolve_models(weights, cnn, mode):
     try:
         return load_models(nets, weights), None
     except WeightsError as exc:
-        return None, figures.missing_weights_note(weights, exc).replace(
+        return None, pipeline.missing_weights_note(weights, exc).replace(
             "Showing the reference model only.", "The CoNNear stages are left out; the reference model is shown alone.")
 
 
@@ -381,7 +381,7 @@ def activations(sounds, fs=None, stages=REFERENCE_STAGES, mode="full", pooling="
         When they do not load, the CNN stages are left out and ``note`` says how to get them.
     reference_options: options passed to verhulst2018.simulate (e.g. {"irregularities": True}, or
         {"engine": "fast"}: within 1 % of the default exact engine, several times faster).
-    cache: a figures.SimulationCache (default :func:`default_cache`, on disk), or False (none).
+    cache: a pipeline.SimulationCache (default :func:`default_cache`, on disk), or False (none).
     progress: progress bar over the sounds. n_jobs: worker processes (default: usable cores).
     Returns :class:`StageActivations` with one (n_sounds, n_units) matrix per stage.
     """
@@ -418,12 +418,12 @@ def activations(sounds, fs=None, stages=REFERENCE_STAGES, mode="full", pooling="
             mode = "full"
     probes, cnn_stages = _expand_cnn(cnn, models)
     if cache is False:
-        cache = figures.SimulationCache(max_bytes=0)
+        cache = pipeline.SimulationCache(max_bytes=0)
     elif cache is None:
         cache = default_cache()
     opts = dict(reference_options or {})
     # a changed reference model or other CNN weights never reuse stale records
-    fingerprint = figures._model_fingerprint()
+    fingerprint = pipeline.reference_fingerprint()
     light = None if mode == "full" else [_weights_key(models["cochlea"]), _weights_key(models["ihc"])]
     nets = sorted(probes, key=CNN_NETWORKS.index)
     hashes = [hashlib.sha1(np.ascontiguousarray(row).tobytes()).hexdigest() for row in x]

@@ -112,10 +112,10 @@ def _write_manifest(folder, manifest):
 def judge(folder, quick=False, progress=True, cache=None):
     """Evaluate a weight folder in full and light mode: (full result, light result)."""
     from .. import evaluate as _evaluate
-    from .. import figures
+    from .. import pipeline
 
     if cache is None:  # the on-disk cache: the reference simulations are the same for every candidate
-        cache = figures.DEFAULT_CACHE.with_directory(figures.default_cache_dir())
+        cache = pipeline.DEFAULT_CACHE.with_directory(pipeline.default_cache_dir())
     full = _evaluate.evaluate(str(folder), quick=quick, mode="full", progress=progress, cache=cache)
     light = _evaluate.evaluate(str(folder), quick=quick, mode="light", progress=progress, cache=cache)
     return full, light

@@ -9,7 +9,8 @@ import pytest
 from scipy.io import wavfile
 
 import verhulst2018
-from connear_helpers import datasets, evaluate, figures, periphery, runtime, speech, widgets
+from connear_helpers import datasets, evaluate, figures, runtime, speech, widgets
+from connear_helpers import pipeline
 
 FS = 100_000.0
 
@@ -36,16 +37,16 @@ def calls(monkeypatch):
 
 
 def test_the_defaults_per_use_have_one_owner():
-    assert periphery.ENGINE_FOR_COMPARISON == "exact"
-    assert periphery.ENGINE_FOR_PANELS == "fast"
-    assert periphery.ENGINE_FOR_DATASETS == "fast"
+    assert pipeline.ENGINE_FOR_COMPARISON == "exact"
+    assert pipeline.ENGINE_FOR_PANELS == "fast"
+    assert pipeline.ENGINE_FOR_DATASETS == "fast"
     # figures and the evaluation compare with the published model: no engine means the exact one
-    assert "engine" not in figures._check_options(None)
-    assert "engine" not in figures._check_options(evaluate.EVALUATION_REFERENCE_OPTIONS)
+    assert "engine" not in pipeline._check_options(None)
+    assert "engine" not in pipeline._check_options(evaluate.EVALUATION_REFERENCE_OPTIONS)
     # panels: the fast engine with the paper's other options
     state = widgets.PanelState(weights=None, quick=True)
     assert state.engine == "fast"
-    assert state.reference_options == {**figures.PAPER_REFERENCE_OPTIONS, "engine": "fast"}
+    assert state.reference_options == {**pipeline.PAPER_REFERENCE_OPTIONS, "engine": "fast"}
     assert widgets.PanelState(weights=None, engine="exact").reference_options["engine"] == "exact"
     assert widgets.PanelState(weights=None, reference_options={"engine": "cpp"}).engine == "exact"
     # datasets: fast for the built-in reference; an exact one is not written into the settings
@@ -56,9 +57,9 @@ def test_the_defaults_per_use_have_one_owner():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: periphery.simulate(np.zeros(400), 20_000.0, weights=None, engine="quick"),
-    lambda: figures._check_options({"engine": "quick"}),
-    lambda: figures.reference_batch(np.zeros((1, 400)), 20_000.0, reference_options={"engine": "quick"}),
+    lambda: pipeline.simulate(np.zeros(400), 20_000.0, weights=None, engine="quick"),
+    lambda: pipeline._check_options({"engine": "quick"}),
+    lambda: pipeline.reference_batch(np.zeros((1, 400)), 20_000.0, reference_options={"engine": "quick"}),
     lambda: figures.tone_response(engine="quick"),
     lambda: widgets.PanelState(weights=None, engine="quick"),
     lambda: widgets.PanelState(weights=None, reference_options={"engine": "quick"}),
@@ -74,14 +75,14 @@ def test_an_unknown_engine_is_an_error_naming_the_choices(call):
 @pytest.mark.parametrize("engine", ["exact", "fast"])
 def test_periphery_passes_the_engine_to_verhulst2018(calls, engine):
     x20 = tone(n=400, fs=20_000.0)
-    res = periphery.simulate(x20, 20_000.0, cf=[1000.0], stages=("bm",), weights=None, engine=engine,
+    res = pipeline.simulate(x20, 20_000.0, cf=[1000.0], stages=("bm",), weights=None, engine=engine,
                              progress=False)
     assert [c["engine"] for c in calls] == [engine]
     assert res.bm.shape == (400, 1) and np.abs(res.bm).max() > 0
 
 
 def test_periphery_default_is_the_exact_engine(calls):
-    periphery.simulate(tone(n=400, fs=20_000.0), 20_000.0, cf=[1000.0], stages=("bm",), weights=None,
+    pipeline.simulate(tone(n=400, fs=20_000.0), 20_000.0, cf=[1000.0], stages=("bm",), weights=None,
                        progress=False)
     assert calls[0]["engine"] == "exact"
 
@@ -97,52 +98,52 @@ def test_the_fast_engine_takes_12_rhs_evaluations_per_sample_where_the_exact_one
 
 def _explicit_ref_key(opts, x100, channels, outs=("bm", "ihc")):
     """The key of a reference_batch record, spelled out as it was before the engine option."""
-    lead, tail = int(figures.SPLICE_LEAD_S * FS), int(figures.SPLICE_TAIL_S * FS)
-    return figures._key("ref", figures._ENGINE_VERSION, figures._model_fingerprint(), opts, outs, True,
-                        lead, tail, figures._hash_array(x100), np.asarray(channels))
+    lead, tail = int(pipeline.SPLICE_LEAD_S * FS), int(pipeline.SPLICE_TAIL_S * FS)
+    return pipeline._key("ref", pipeline._ENGINE_VERSION, pipeline.reference_fingerprint(), opts, outs, True,
+                        lead, tail, pipeline._hash_array(x100), np.asarray(channels))
 
 
-@pytest.mark.parametrize("options", [None, {**figures.PAPER_REFERENCE_OPTIONS, "engine": "exact"},
-                                     {**figures.PAPER_REFERENCE_OPTIONS, "engine": "cpp"}])
+@pytest.mark.parametrize("options", [None, {**pipeline.PAPER_REFERENCE_OPTIONS, "engine": "exact"},
+                                     {**pipeline.PAPER_REFERENCE_OPTIONS, "engine": "cpp"}])
 def test_exact_engine_cache_keys_are_those_of_before(monkeypatch, options):
     """A record stored under the key spelled out as before the engine option is found again, for
     no engine and for an explicit exact one, without simulating (the on-disk cache stays valid)."""
     x = tone()
     channels = [100]
-    cache = figures.SimulationCache()
+    cache = pipeline.SimulationCache()
     record = {"bm": np.ones((400, 1)), "ihc": np.full((400, 1), -0.05)}
-    cache.put(_explicit_ref_key(dict(figures.PAPER_REFERENCE_OPTIONS), x, channels), record)
+    cache.put(_explicit_ref_key(dict(pipeline.PAPER_REFERENCE_OPTIONS), x, channels), record)
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("the exact key changed: the cached record was not found")
 
     monkeypatch.setattr(verhulst2018, "simulate", no_simulation)
-    out = figures.reference_batch(x[None], FS, channels=channels, reference_options=options, cache=cache)
+    out = pipeline.reference_batch(x[None], FS, channels=channels, reference_options=options, cache=cache)
     assert out[0] is record
 
 
 def test_fast_engine_has_its_own_cache_key_and_reaches_verhulst2018(calls):
     x = tone()
     channels = [100]
-    cache = figures.SimulationCache()
-    opts = {**figures.PAPER_REFERENCE_OPTIONS, "engine": "fast"}
-    out = figures.reference_batch(x[None], FS, channels=channels, reference_options=opts, cache=cache)
+    cache = pipeline.SimulationCache()
+    opts = {**pipeline.PAPER_REFERENCE_OPTIONS, "engine": "fast"}
+    out = pipeline.reference_batch(x[None], FS, channels=channels, reference_options=opts, cache=cache)
     assert [c["engine"] for c in calls] == ["fast"]
-    exact_key = _explicit_ref_key(dict(figures.PAPER_REFERENCE_OPTIONS), x, channels)
+    exact_key = _explicit_ref_key(dict(pipeline.PAPER_REFERENCE_OPTIONS), x, channels)
     fast_key = _explicit_ref_key(opts, x, channels)
     assert fast_key != exact_key
     assert cache.get(fast_key) is out[0] and cache.get(exact_key, disk=False) is None
     # the figures' default is the exact engine
-    figures.reference_batch(x[None], FS, channels=channels, cache=cache)
+    pipeline.reference_batch(x[None], FS, channels=channels, cache=cache)
     assert [c["engine"] for c in calls] == ["fast", "exact"]
     assert cache.get(exact_key) is not None
 
 
 def test_panels_run_the_levels_of_a_stimulus_as_one_fast_batch(calls):
-    state = widgets.PanelState(weights=None, quick=True, cache=figures.SimulationCache())
+    state = widgets.PanelState(weights=None, quick=True, cache=pipeline.SimulationCache())
     levels = (40.0, 60.0, 80.0)
     x = np.stack([tone(level) for level in levels])
-    res = figures.simulate_batch(x, FS, state.setup("full", "ihc"), channels=[100],
+    res = pipeline.simulate_batch(x, FS, state.setup("full", "ihc"), channels=[100],
                                  reference_options=state.reference_options, cache=state.cache)
     assert len(calls) == 1 and calls[0]["engine"] == "fast" and calls[0]["shape"] == (3, x.shape[1])
     peaks = [np.abs(r.bm).max() for r in res]

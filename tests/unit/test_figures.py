@@ -2,7 +2,7 @@
 
 The reference-only runs (weights=None) check that the numbers behind each figure are physically
 sensible; random-weight CNNs (untrained) exercise the CoNNear code paths. Simulations are shared
-through the in-memory cache (figures.DEFAULT_CACHE), so the quick figures are simulated once per
+through the in-memory cache (pipeline.DEFAULT_CACHE), so the quick figures are simulated once per
 test session and the widget, evaluation and replication tests reuse them.
 """
 import os
@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 
 from connear_helpers import cf as connear_cf  # noqa: E402
 from connear_helpers import figures as F  # noqa: E402
+from connear_helpers import pipeline  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -203,17 +204,18 @@ def test_cnn_ac_dc_and_chain_in_light_mode(random_models):
 
 
 def test_engine_matches_periphery_and_splicing_is_exact_enough():
-    from connear_helpers import periphery, stimuli
+    from connear_helpers import stimuli
+    from connear_helpers import pipeline
 
     fs = F.FS_REFERENCE
     tone = stimuli.pure_tone(1000.0, 60.0, 0.02, fs, 2.5e-3, "bartlett")
     x = stimuli.add_silence(tone, fs, 0.08, 0.0128)  # 80 ms of silence: spliced away
     ch = connear_cf.nearest_cf_index(connear_cf.connear_cfs(), 1000.0)
-    opts = F.PAPER_REFERENCE_OPTIONS
-    cache = F.SimulationCache(0)
-    whole = F.reference_batch(x[None], fs, channels=[ch], anf=True, cache=cache, splice=False)[0]
-    spliced = F.reference_batch(x[None], fs, channels=[ch], anf=True, cache=cache, splice=True)[0]
-    ref = periphery.simulate(x, fs, cf=[1000.0], weights=None, progress=False, **{
+    opts = pipeline.PAPER_REFERENCE_OPTIONS
+    cache = pipeline.SimulationCache(0)
+    whole = pipeline.reference_batch(x[None], fs, channels=[ch], anf=True, cache=cache, splice=False)[0]
+    spliced = pipeline.reference_batch(x[None], fs, channels=[ch], anf=True, cache=cache, splice=True)[0]
+    ref = pipeline.simulate(x, fs, cf=[1000.0], weights=None, progress=False, **{
         k: opts[k] for k in ("irregularities", "integrator")})
     for name, field in (("bm", "bm"), ("ihc", "ihc_ref"), ("anfh", "anfh_ref"), ("anfl", "anfl_ref")):
         np.testing.assert_array_equal(whole[name], getattr(ref, field), err_msg=name)
@@ -226,20 +228,20 @@ def test_engine_matches_periphery_and_splicing_is_exact_enough():
 def test_segments_split_long_silences():
     x = np.zeros(100)
     x[30:40] = 1
-    assert F._segments(x, 5, 10) == [(25, 50)]  # long lead trimmed to 5, short tail kept whole
+    assert pipeline._segments(x, 5, 10) == [(25, 50)]  # long lead trimmed to 5, short tail kept whole
     x[3:95] = 1
-    assert F._segments(x, 5, 10) == [(0, 100)]  # no silence long enough to skip
+    assert pipeline._segments(x, 5, 10) == [(0, 100)]  # no silence long enough to skip
     y = np.zeros(100)
     y[30:40] = 1
     y[70:80] = 1
-    assert F._segments(y, 5, 10) == [(25, 50), (65, 90)]
+    assert pipeline._segments(y, 5, 10) == [(25, 50), (65, 90)]
     y[93] = 1  # several segments: each gets the full tail, even past the end
-    assert F._segments(y, 5, 10) == [(25, 50), (65, 104)]
-    assert F._segments(np.zeros(10), 5, 10) == []
+    assert pipeline._segments(y, 5, 10) == [(25, 50), (65, 104)]
+    assert pipeline._segments(np.zeros(10), 5, 10) == []
 
 
 def test_cache_lru_bytes_and_disk(tmp_path):
-    cache = F.SimulationCache(max_bytes=3 * 800, directory=tmp_path)
+    cache = pipeline.SimulationCache(max_bytes=3 * 800, directory=tmp_path)
     for k in range(4):
         cache.put(f"k{k}", {"a": np.full(100, float(k))}, disk=(k == 0))
     assert len(cache) == 3 and cache.get("k3", disk=False) is not None
@@ -252,21 +254,21 @@ def test_cache_lru_bytes_and_disk(tmp_path):
 def test_prepare_and_weight_folders(tmp_path, random_models):
     from connear_helpers.cnn.weights import WeightsNotFoundError
 
-    setup = F.prepare(random_models, "light", "anf", "cnn")
+    setup = pipeline.prepare(random_models, "light", "anf", "cnn")
     assert setup.mode == "light" and set(setup.models) == {"cochlea", "ihc", "anfh", "anfm", "anfl"}
-    setup = F.prepare({"ihc": random_models["ihc"]}, "full", "anf")
+    setup = pipeline.prepare({"ihc": random_models["ihc"]}, "full", "anf")
     assert setup.models is None and "'anfh'" in setup.note
     from connear_helpers.cnn.weights import resolve_weights
 
     with pytest.raises(WeightsNotFoundError, match="no 'ihc' model"):
         resolve_weights(tmp_path, "ihc")
-    assert F.prepare(str(tmp_path), "full", "ihc").models is None
+    assert pipeline.prepare(str(tmp_path), "full", "ihc").models is None
     random_models["ihc"].save_weights(tmp_path / "ihc.weights.h5")
     assert resolve_weights(tmp_path, "ihc") == tmp_path / "ihc.weights.h5"
-    setup = F.prepare(str(tmp_path), "full", "ihc")
+    setup = pipeline.prepare(str(tmp_path), "full", "ihc")
     assert setup.has_cnn and setup.label == str(tmp_path)
     with pytest.raises(ValueError, match="mode"):
-        F.prepare(None, "medium")
+        pipeline.prepare(None, "medium")
 
 
 def test_main_writes_png_and_csv(tmp_path, capsys):
@@ -286,7 +288,7 @@ def test_level_curve_legends_sit_outside_the_data():
 
     levels = [0.0, 50.0, 100.0]
     curves = {fib: [np.array([50.0, 200.0, 300.0])] for fib in ("anfh", "anfm", "anfl")}
-    setup = F.Setup(mode="full", models={"anfh": None}, note=None, label="test set")
+    setup = pipeline.Setup(mode="full", models={"anfh": None}, note=None, label="test set")
     d = {"setup": setup, "ref": curves, "cnn": curves, "levels_db_spl": levels, "freqs_hz": (1000.0,)}
     fig, _ = F.draw_rate_level(d)
     fig.canvas.draw()
@@ -299,13 +301,13 @@ def test_level_curve_legends_sit_outside_the_data():
 
 def test_cache_fingerprint_covers_the_compiled_core(monkeypatch, tmp_path):
     """A C++-only change or a rebuild must invalidate the simulation cache (issue #13)."""
-    files = F._fingerprint_files()
+    files = pipeline._fingerprint_files()
     names = [p.name for p in files]
     assert any(n.startswith("_core") and n.endswith((".so", ".pyd")) for n in names), names
     assert {"cochlea.py", "_tl.cpp"} <= set(names)
-    before = F._model_fingerprint()
+    before = pipeline.reference_fingerprint()
     fake = tmp_path / "_core.fake.so"
     fake.write_bytes(files[-1].read_bytes() + b"rebuilt")
-    monkeypatch.setattr(F, "_fingerprint_files", lambda: files[:-1] + [fake])
-    monkeypatch.setattr(F, "_FINGERPRINT", [])
-    assert F._model_fingerprint() != before
+    monkeypatch.setattr(pipeline, "_fingerprint_files", lambda: files[:-1] + [fake])
+    monkeypatch.setattr(pipeline, "_FINGERPRINT", [])
+    assert pipeline.reference_fingerprint() != before

@@ -106,7 +106,7 @@ def test_make_speech_sample_recreates_the_shipped_file(tmp_path):
 
 def fake_result(mode="full", with_cnn=True, n_cf=5, n_t=400):
     from connear_helpers import cf as connear_cf
-    from connear_helpers.periphery import PeripheryResult
+    from connear_helpers.pipeline import PeripheryResult
 
     rng = np.random.default_rng(0)
     cfs = connear_cf.connear_cfs()[np.linspace(0, 200, n_cf).astype(int)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from connear_helpers import encoding, stimuli
-from connear_helpers.figures import SimulationCache
+from connear_helpers.pipeline import SimulationCache
 
 FS = 20_000.0
 

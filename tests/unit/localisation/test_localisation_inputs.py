@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from connear_helpers import figures
+from connear_helpers import pipeline
 from connear_helpers.localisation import binaural, inputs
 
 
@@ -48,7 +48,7 @@ def test_abstract_spikes_have_the_rates_and_uniform_ipds():
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    return figures.SimulationCache(directory=tmp_path_factory.mktemp("sims"))
+    return pipeline.SimulationCache(directory=tmp_path_factory.mktemp("sims"))
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ BAR_STAGES = ("v", "ihc", "anfl", "cn", "ic")
 
 @pytest.fixture(scope="module")
 def reference_acts(tmp_path_factory):
-    from connear_helpers.figures import SimulationCache
+    from connear_helpers.pipeline import SimulationCache
 
     sounds = stages.make_sound_set(BAR_SPEC, fs=100_000.0)
     cache = SimulationCache(directory=tmp_path_factory.mktemp("bar-cache"))

@@ -1,4 +1,4 @@
-"""connear_helpers.periphery: the full and light pipelines, their fields, errors and gradients.
+"""connear_helpers.pipeline: the full and light pipelines, their fields, errors and gradients.
 
 The CNNs run with random (untrained) weights here: these tests check the plumbing (which
 signal reaches which stage, units, rates, lengths) and differentiability, not accuracy.
@@ -10,7 +10,7 @@ pytest.importorskip("keras")
 
 import verhulst2018  # noqa: E402
 from connear_helpers import cf as connear_cf  # noqa: E402
-from connear_helpers import periphery  # noqa: E402
+from connear_helpers import pipeline  # noqa: E402
 
 FS = 20_000.0
 
@@ -32,7 +32,7 @@ def tone(n=2000, level=60.0, freq=1000.0, fs=FS):
 
 @pytest.fixture(scope="module")
 def full(random_models):
-    return periphery.simulate(tone(), FS, mode="full", cf=[1000.0, 4000.0], weights=random_models, progress=False)
+    return pipeline.simulate(tone(), FS, mode="full", cf=[1000.0, 4000.0], weights=random_models, progress=False)
 
 
 def test_result_fields_shapes_and_rates(full):
@@ -60,28 +60,28 @@ def test_light_mode_reference_ihc_is_driven_by_the_cnn_cochlea(random_models):
     from verhulst2018 import ihc as ref_ihc
     from scipy.signal import resample_poly
 
-    res = periphery.simulate(tone(), FS, mode="light", cf=[2000.0], stages=("bm", "ihc"), weights=random_models)
+    res = pipeline.simulate(tone(), FS, mode="light", cf=[2000.0], stages=("bm", "ihc"), weights=random_models)
     assert res.anfh_ref is None and res.anfh_cnn is None
     expected = resample_poly(ref_ihc.ihc_potential(resample_poly(res.bm, 5, 1, axis=0), 1e5), 1, 5, axis=0)
     np.testing.assert_allclose(res.ihc_ref, expected[:2000], rtol=1e-12)
 
 
 def test_reference_only_without_weights():
-    res = periphery.simulate(tone(1000), FS, mode="full", cf=[1000.0], weights=None, fibres=("anfl",), progress=False)
+    res = pipeline.simulate(tone(1000), FS, mode="full", cf=[1000.0], weights=None, fibres=("anfl",), progress=False)
     assert res.ihc_cnn is None and res.anfl_cnn is None and res.anfh_ref is None
     assert res.anfl_ref.shape == (1000, 1)
 
 
 def test_cnn_anf_input_option(random_models):
     kw = dict(mode="full", cf=[1000.0], weights=random_models, fibres=("anfh",), progress=False)
-    chain = periphery.simulate(tone(1000), FS, **kw)
-    ref_driven = periphery.simulate(tone(1000), FS, cnn_anf_input="reference", **kw)
+    chain = pipeline.simulate(tone(1000), FS, **kw)
+    ref_driven = pipeline.simulate(tone(1000), FS, cnn_anf_input="reference", **kw)
     np.testing.assert_array_equal(chain.anfh_ref, ref_driven.anfh_ref)
     assert not np.allclose(chain.anfh_cnn, ref_driven.anfh_cnn)
 
 
 def test_100khz_input_gives_20khz_output(random_models):
-    res = periphery.simulate(tone(5000, fs=1e5), 1e5, mode="full", cf=[1000.0], stages=("bm",), weights=None, progress=False)
+    res = pipeline.simulate(tone(5000, fs=1e5), 1e5, mode="full", cf=[1000.0], stages=("bm",), weights=None, progress=False)
     assert res.bm.shape == (1000, 1)
 
 
@@ -104,7 +104,7 @@ def test_clear_errors(kwargs, match):
     kw.update(kwargs)
     sig, fs = kw.pop("signal"), kw.pop("fs")
     with pytest.raises(ValueError, match=match):
-        periphery.simulate(sig, fs, **kw)
+        pipeline.simulate(sig, fs, **kw)
 
 
 def test_missing_weight_set_says_how_to_get_it(tmp_path, monkeypatch):
@@ -114,7 +114,7 @@ def test_missing_weight_set_says_how_to_get_it(tmp_path, monkeypatch):
 
     monkeypatch.setattr("connear_helpers.cnn.weights._LOADED", {})
     with pytest.raises(Exception, match="official"):
-        periphery.simulate(tone(400), FS, mode="light", cf=[1000.0], weights="connear-lab")
+        pipeline.simulate(tone(400), FS, mode="light", cf=[1000.0], weights="connear-lab")
 
 
 def test_gradient_of_summed_anf_rate_matches_finite_difference(random_models):
@@ -125,7 +125,7 @@ def test_gradient_of_summed_anf_rate_matches_finite_difference(random_models):
     x = tf.Variable(x0)
 
     def total(sig):
-        return tf.reduce_sum(periphery.cnn_chain_tensor(sig, m["cochlea"], m["ihc"], m["anfh"], channels=[100])["anf"])
+        return tf.reduce_sum(pipeline.cnn_chain_tensor(sig, m["cochlea"], m["ihc"], m["anfh"], channels=[100])["anf"])
 
     with tf.GradientTape() as tape:
         f = total(x)
