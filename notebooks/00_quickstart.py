@@ -55,7 +55,7 @@ fig = speech.cochleagrams(result)
 # %% [markdown]
 # ## Calling the package yourself
 # ```python
-# from connear_helpers import periphery, speech
+# from connear_helpers import pipeline, speech
 # x = speech.load_speech_sample(fs=20_000, level_db_spl=70)   # sound pressure in Pa
 # res = pipeline.simulate(x, 20_000, mode="full", cf=[500, 1000, 4000],
 #                          weights="official")            # or weights=None: reference only

@@ -12,6 +12,10 @@ of 1 is the bar of issue #11):
 * cochlea: max(light-mode excitation-pattern RMSE / 0.3 mV, light-mode HSR rate-level RMSE at
   1 kHz / 15 spikes/s), the chain judged end to end.
 
+A set is written only if no score of the resulting set is worse than the shipped set's: light
+mode runs the IHC and ANF-H networks too, so a better IHC that worsens the light-mode chain is
+not shipped.
+
 ``manifest.json`` holds, per model, its file, sha256, architecture, parameter count, training
 facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, start weights), the
 bank it learnt from and the software, and for the set its version (the date), both evaluation
@@ -125,7 +129,9 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
     """Build the candidate set from ``runs`` ({stage: run folder} or a folder of stage folders),
     judge it, keep per stage the better of the shipped and the candidate model, and write the set.
 
-    Returns (manifest, changed stages). Nothing is written when no stage improved (unless force).
+    Returns (manifest, changed stages). Nothing is written when no stage improved, or when the
+    resulting set makes any stage's score worse than the shipped set's (e.g. a better IHC that
+    worsens light mode), unless force.
     """
     from .. import evaluate as _evaluate
 
@@ -161,6 +167,15 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
             _write_manifest(cand, {"format": FORMAT, "models": entries})
             full, light = judge(cand, quick, progress, cache)
             new_scores = scores(full, light)
+        # the stages depend on each other (light mode runs the IHC and ANF-H CNNs after the CNN
+        # cochlea): a set whose any score got worse than the shipped set's is not an improvement
+        worse = {s: (old_scores[s], new_scores[s]) for s in STAGES
+                 if s in old_scores and new_scores[s] > old_scores[s] * (1 + 1e-9)}
+        if worse and not force:
+            if progress:
+                print("not shipped: the candidate set makes these scores worse (shipped -> candidate): "
+                      + ", ".join(f"{s} {a:.3f} -> {b:.3f}" for s, (a, b) in worse.items()), file=sys.stderr)
+            return shipped, []
         out.mkdir(parents=True, exist_ok=True)
         for stage in STAGES:
             shutil.copyfile(cand / f"{stage}.weights.h5", out / f"{stage}.weights.h5")

@@ -142,3 +142,22 @@ def test_gradient_of_summed_anf_rate_matches_finite_difference(random_models):
         minus = float(total(tf.constant((x0 - eps * d).astype(np.float32))))
         fd = (plus - minus) / (2 * eps)
         assert grad @ d == pytest.approx(fd, rel=0.02)
+
+
+def test_the_package_exports_the_notebook_names_without_loading_keras():
+    import subprocess
+    import sys
+
+    import connear_helpers
+    from connear_helpers import pipeline
+    from connear_helpers.cnn import weights
+
+    assert connear_helpers.simulate is pipeline.simulate
+    assert connear_helpers.PeripheryResult is pipeline.PeripheryResult
+    assert connear_helpers.load_model is weights.load_model
+    with pytest.raises(AttributeError, match="no_such_name"):
+        connear_helpers.no_such_name
+    code = ("import sys, connear_helpers\nfrom connear_helpers import simulate\n"
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.split() == ["False", "False"], out.stderr[-2000:]

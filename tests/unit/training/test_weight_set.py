@@ -86,6 +86,32 @@ def test_a_stage_is_replaced_only_when_it_improved(tmp_path, monkeypatch):
     assert changed == [] and (out / "manifest.json").read_text() == before
 
 
+def test_a_better_stage_that_worsens_another_score_is_not_shipped(tmp_path, monkeypatch):
+    """A better IHC (full mode) that makes light mode worse (the cochlea's score) is no improvement."""
+    arch = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f16", "anfh": "anf_l8f16", "anfm": "anf_l8f16",
+            "anfl": "anf_l8f16"}
+    first = {s: _fake_run(tmp_path, s, a, 1) for s, a in arch.items()}
+    better_ihc = {"ihc": _fake_run(tmp_path / "b", "ihc", "ihc_f16", 2)}
+    worse_light = {"value": True}
+
+    def fake_judge(folder, quick=False, progress=True, cache=None):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        new = manifest["models"]["ihc"]["sha256"] == _sha(better_ihc["ihc"] / "ihc.weights.h5")
+        light_ep = 0.6 if (new and worse_light["value"]) else 0.4
+        return _result("full", ep=0.05 if new else 0.2, rl=5.0), _result("light", ep=light_ep, hsr_1k=5.0)
+
+    monkeypatch.setattr(WS, "judge", fake_judge)
+    out = tmp_path / "connear_weights"
+    WS.assemble(first, out, progress=False)
+    before = (out / "manifest.json").read_text()
+    manifest, changed = WS.assemble(better_ihc, out, progress=False)
+    assert changed == [] and (out / "manifest.json").read_text() == before
+    assert manifest["scores"]["cochlea"] == pytest.approx(2 * 0.4 / 0.3, abs=1e-4)  # the shipped score (worst cell 2 ep)
+    worse_light["value"] = False  # the same IHC without the light-mode regression is shipped
+    manifest, changed = WS.assemble(better_ihc, out, progress=False)
+    assert changed == ["ihc"] and manifest["scores"]["ihc"] == pytest.approx(1.0)
+
+
 def _sha(path):
     from connear_helpers.cnn.weights import file_sha256
 
