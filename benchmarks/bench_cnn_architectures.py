@@ -94,7 +94,7 @@ def light_mode_seconds(n_cf, repeats):
         load_model("cochlea", weights)
     except Exception:  # no shipped set: the lab's default architectures, untrained (same speed)
         weights = {s: models.build_model(fit.DEFAULT_ARCHITECTURE[s], n_cf=1) for s in fit.STAGES}
-    from connear_helpers.cf import connear_cfs
+    from connear_helpers.analysis.cf import connear_cfs
 
     cf = connear_cfs() if n_cf == 201 else connear_cfs()[np.linspace(0, 200, n_cf).astype(int)]
     x = 0.02 * np.random.default_rng(2).standard_normal(FS)
@@ -111,7 +111,7 @@ def light_mode_seconds(n_cf, repeats):
 def reference_seconds(n_cf):
     import verhulst2018
 
-    from connear_helpers.cf import connear_cfs
+    from connear_helpers.analysis.cf import connear_cfs
 
     cf = connear_cfs() if n_cf == 201 else connear_cfs()[np.linspace(0, 200, n_cf).astype(int)]
     x = 0.02 * np.random.default_rng(2).standard_normal(100_000)

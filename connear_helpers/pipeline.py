@@ -26,11 +26,11 @@ lockstep; ``verhulst2018/fast.py``); "numpy" is the slow specification. The pack
 per use is set here, once:
 
 * :data:`ENGINE_FOR_COMPARISON` ("exact"): wherever a result is compared with the published
-  model: this function, the paper's figures (:mod:`connear_helpers.figures`), the evaluation of
-  weight sets (:mod:`connear_helpers.evaluate`), the runtime table and the replication tests;
-* :data:`ENGINE_FOR_PANELS` ("fast"): the interactive panels (:mod:`connear_helpers.widgets`)
+  model: this function, the paper's figures (:mod:`connear_helpers.paper.figures`), the evaluation of
+  weight sets (:mod:`connear_helpers.training.evaluate`), the runtime table and the replication tests;
+* :data:`ENGINE_FOR_PANELS` ("fast"): the interactive panels (:mod:`connear_helpers.lab.widgets`)
   and the speech quickstart;
-* :data:`ENGINE_FOR_DATASETS` ("fast"): the CNN training sets (:mod:`connear_helpers.datasets`).
+* :data:`ENGINE_FOR_DATASETS` ("fast"): the CNN training sets (:mod:`connear_helpers.training.datasets`).
   The TL bank of :mod:`connear_helpers.training.bank` keeps the exact engine.
 
 Batches (:func:`simulate_batch`, used by the figures, the evaluation and the panels)
@@ -70,18 +70,17 @@ import pathlib
 import numpy as np
 from scipy.signal import resample_poly
 
-from . import cf as _cf
+from .analysis import cf as _cf
 
-from .constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
+from .constants import FIBRES, FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 MODES = ("full", "light")
 STAGES = ("bm", "ihc", "anf")
-FIBRES = ("anfh", "anfm", "anfl")
 _REFERENCE_FIBRE = {"anfh": "hsr", "anfm": "msr", "anfl": "lsr"}
 #: verhulst2018 engine where results are compared with the published model (figures, evaluation).
 ENGINE_FOR_COMPARISON = "exact"
 #: verhulst2018 engine of the interactive panels (widgets, the speech quickstart).
 ENGINE_FOR_PANELS = "fast"
-#: verhulst2018 engine for generating the CNN training sets (connear_helpers.datasets).
+#: verhulst2018 engine for generating the CNN training sets (connear_helpers.training.datasets).
 ENGINE_FOR_DATASETS = "fast"
 #: verhulst2018 options the paper's curves were made with (spec §2.3; README "Agreement").
 PAPER_REFERENCE_OPTIONS = {"irregularities": True, "subject": 1, "integrator": "legacy"}

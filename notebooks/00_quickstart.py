@@ -42,7 +42,7 @@ DURATION_S = None        # first seconds of the sentence to simulate; None = all
 N_CF = 201               # number of CFs (evenly spaced over the 201 CoNNear CFs, 12 kHz-113 Hz)
 
 # %%
-from connear_helpers import speech
+from connear_helpers.lab import speech
 
 # %%
 result = speech.quickstart(mode=MODE, weights=WEIGHTS, level_db_spl=LEVEL_DB_SPL,
@@ -55,13 +55,14 @@ fig = speech.cochleagrams(result)
 # %% [markdown]
 # ## Calling the package yourself
 # ```python
-# from connear_helpers import pipeline, speech
-# x = speech.load_speech_sample(fs=20_000, level_db_spl=70)   # sound pressure in Pa
-# res = pipeline.simulate(x, 20_000, mode="full", cf=[500, 1000, 4000],
+# from connear_helpers import simulate
+# from connear_helpers.analysis.sounds import load_speech_sample
+# x = load_speech_sample(fs=20_000, level_db_spl=70)   # sound pressure in Pa
+# res = simulate(x, 20_000, mode="full", cf=[500, 1000, 4000],
 #                          weights="official")            # or weights=None: reference only
 # res.bm        # (n_samples, 3) BM velocity [m/s] at 20 kHz
 # res.ihc_ref   # (n_samples, 3) IHC potential [V], reference model
 # res.ihc_cnn   # ... CoNNear IHC
 # res.anfh_ref, res.anfh_cnn   # firing rate of one HSR fibre [spikes/s]
 # ```
-# `mode="light"` replaces the TL cochlea by the CoNNear cochlea (fast, needs weights). `connear_helpers.speech.load_wav(path, fs, level_db_spl)` loads your own recording. For gradients, `pipeline.cnn_chain_tensor` runs the CoNNear chain on tensors (see `09_backpropagation`).
+# `mode="light"` replaces the TL cochlea by the CoNNear cochlea (fast, needs weights). `connear_helpers.analysis.sounds.load_wav(path, fs, level_db_spl)` loads your own recording. For gradients, `pipeline.cnn_chain_tensor` runs the CoNNear chain on tensors (see `09_backpropagation`).

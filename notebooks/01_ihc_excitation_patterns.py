@@ -41,7 +41,8 @@ FREQS_HZ = None          # tone frequencies (Hz); None = 500, 1000, 2000 Hz
 LEVELS_DB_SPL = None     # levels (dB SPL); None = 0, 10, ..., 100 (fewer in quick mode)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

@@ -41,7 +41,8 @@ FREQS_HZ = None          # tone frequencies (Hz); None = the paper's 20, 150 Hz-
 LEVEL_DB_SPL = 80.0      # tone level (dB SPL)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

@@ -41,7 +41,8 @@ FREQS_HZ = (1000.0, 4000.0)  # tone frequencies (Hz), snapped to CFs
 LEVEL_DB_SPL = 70.0          # level (dB SPL)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

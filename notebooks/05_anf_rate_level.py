@@ -41,7 +41,8 @@ FREQS_HZ = (1000.0, 4000.0)  # tone frequencies / CFs (Hz)
 LEVELS_DB_SPL = None         # levels (dB SPL); None = 0, 10, ..., 100 (fewer in quick mode)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

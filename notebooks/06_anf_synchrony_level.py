@@ -41,7 +41,8 @@ FREQS_HZ = (1000.0, 4000.0)  # carrier frequencies / CFs (Hz)
 LEVELS_DB_SPL = None         # levels (dB SPL); None = the paper's 0, 5, ..., 100 (fewer in quick mode)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

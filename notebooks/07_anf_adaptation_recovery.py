@@ -41,7 +41,8 @@ LEVEL_DB_SPL = 70.0      # level of the adaptation tone (dB SPL)
 INTERVALS_S = None       # inter-stimulus intervals (s); None = 0.1, 0.2, ..., 1.9 (fewer in quick mode)
 
 # %%
-from connear_helpers import figures, widgets
+from connear_helpers.paper import figures
+from connear_helpers.lab import widgets
 
 # %% [markdown]
 # ## The figure

@@ -40,7 +40,7 @@ REPEATS = 1              # timed runs per CNN stage, averaged (more = steadier; 
 DEVICES = "auto"         # "auto" = the CPU and, if TensorFlow sees one, a GPU
 
 # %%
-from connear_helpers import runtime
+from connear_helpers.paper import runtime
 
 # %%
 fig, table = runtime.table_2(duration_s=DURATION_S, n_channels=N_CHANNELS, repeats=REPEATS,

@@ -44,7 +44,7 @@ BATCH_SIZE = 4                                              # stimuli per step
 SEED = 0                                                    # seed of P's initial weights and the batch order
 
 # %%
-from connear_helpers import backprop
+from connear_helpers.paper import backprop
 
 # %%
 fig, numbers = backprop.fig8(weights=WEIGHTS, levels_db_spl=LEVELS_DB_SPL,

@@ -6,7 +6,7 @@
 * :mod:`.inference`: running a network on arrays or tensors in SI units (windows, context);
 * :mod:`.units`: the CNN unit scalings, the only place they are defined.
 
-May import :mod:`connear_helpers.constants` and :mod:`connear_helpers.cf`; never the pipeline,
+May import :mod:`connear_helpers.constants` and :mod:`connear_helpers.analysis.cf`; never the pipeline,
 the paper's figures, the panels or the training code. Submodules load TensorFlow, so they are
 imported on demand: ``from connear_helpers.cnn import weights``.
 """

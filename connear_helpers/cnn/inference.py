@@ -411,7 +411,7 @@ def cochlea_vbm(signal, model=None, *, fs=None, weights="connear-lab", window=No
     Returns
     -------
     numpy.ndarray, float32, shape (T, 201) or (B, T, 201)
-        BM velocity in m/s at 20 kHz for the 201 CFs of ``connear_helpers.cf``
+        BM velocity in m/s at 20 kHz for the 201 CFs of ``connear_helpers.analysis.cf``
         (column 0 = 12 kHz … column 200 = 113 Hz).
     """
     _check_fs(fs)

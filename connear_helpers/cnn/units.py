@@ -2,7 +2,7 @@
 
 The CoNNear networks take and give numbers in scaled units: CNN value = SI value x scale. The
 SI-unit wrappers of :mod:`connear_helpers.cnn.inference` and the training sets of
-:mod:`connear_helpers.datasets` apply them; nothing else does.
+:mod:`connear_helpers.training.datasets` apply them; nothing else does.
 """
 from __future__ import annotations
 

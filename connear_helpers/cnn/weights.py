@@ -183,7 +183,7 @@ def how_to_get(name=None):
         return f"pass the path of a weight file or folder written for the {name!r} model"
     return (f"How to get them: the shipped set is weights='connear-lab' (restore connear_weights/ from git "
             f"if it is missing); the authors' set: {official}; your own: a folder written by "
-            "`python -m connear_helpers.train_all`.")
+            "`python -m connear_helpers.training.train_all`.")
 
 
 # ---------------------------------------------------------------------------
@@ -201,12 +201,15 @@ def cache_dir():
 
 
 def connear_lab_dir():
-    """Folder of the ``"connear-lab"`` weight set (``connear_weights/`` in the repo,
-    or ``$CONNEAR_LAB_WEIGHTS_DIR``)."""
+    """Folder of the ``"connear-lab"`` weight set: ``$CONNEAR_LAB_WEIGHTS_DIR``, else the copy a
+    non-editable install puts in the package (``connear_helpers/_data/connear_weights``), else
+    ``connear_weights/`` of the checkout."""
     env = os.environ.get("CONNEAR_LAB_WEIGHTS_DIR")
     if env:
         return pathlib.Path(env).expanduser()
-    return pathlib.Path(__file__).resolve().parents[2] / "connear_weights"
+    package = pathlib.Path(__file__).resolve().parents[1]
+    installed = package / "_data" / "connear_weights"
+    return installed if installed.is_dir() else package.parent / "connear_weights"
 
 
 def _official_path(entry, root=None):

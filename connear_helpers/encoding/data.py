@@ -1,7 +1,7 @@
 """Stimulus sets for encoding experiments, and a reader for the user's own recordings.
 
 Stimuli (:func:`stimulus_set`): the package's speech sample, sentences of the espeak-ng TTS corpus
-(:func:`connear_helpers.corpus.tts_corpus`), random tone-pip sequences and amplitude-modulated
+(:func:`connear_helpers.analysis.corpus.tts_corpus`), random tone-pip sequences and amplitude-modulated
 noise, all cut into segments of one duration (5-ms ramps at the cuts) at a chosen level.
 
 Recordings file format (:func:`load_responses`, written by :func:`save_responses`): an ``.npz``
@@ -65,14 +65,14 @@ class StimulusSet:
 
 def _segments(x, n, fs):
     """Cut x into whole segments of n samples with ramps; a final part shorter than n is dropped."""
-    from .. import stimuli
+    from ..analysis import stimuli
 
     return [stimuli.apply_ramps(x[i * n:(i + 1) * n], fs, RAMP_S) for i in range(x.size // n)]
 
 
 def _tone_pips(n, fs, level_db_spl, freq_range_hz, rng, pips_per_s=30.0):
     """Random tone-pip sequence: pips of 20-80 ms at log-uniform frequencies and levels level-20..level+10."""
-    from .. import stimuli
+    from ..analysis import stimuli
 
     x = np.zeros(n)
     n_pips = max(1, int(round(pips_per_s * n / fs)))
@@ -90,7 +90,7 @@ def _modulated_noise(n, fs, level_db_spl, rng, depth_db=15.0, corr_s=0.05):
     """Gaussian noise with a random level contour (smoothed, +-depth_db/2 about the mean)."""
     from scipy.ndimage import gaussian_filter1d
 
-    from .. import stimuli
+    from ..analysis import stimuli
 
     contour = gaussian_filter1d(rng.standard_normal(n), corr_s * fs)
     contour = depth_db / 2 * contour / max(np.max(np.abs(contour)), 1e-12)
@@ -112,7 +112,9 @@ def stimulus_set(segment_s=1.0, n_sentences=4, n_tone_segments=2, n_noise_segmen
     fs: sample rate (Hz). seed: the TTS voices and the random tones and noise.
     Returns a :class:`StimulusSet` (speech, then TTS, tones, noise).
     """
-    from .. import corpus, speech, stimuli
+    from ..analysis import corpus
+    from ..analysis.sounds import load_speech_sample
+    from ..analysis import stimuli
 
     n = int(round(segment_s * fs))
     if n < int(round(4 * RAMP_S * fs)):
@@ -127,7 +129,7 @@ def stimulus_set(segment_s=1.0, n_sentences=4, n_tone_segments=2, n_noise_segmen
             kinds.append(kind)
 
     if speech_sample:
-        add(_segments(speech.load_speech_sample(fs, level_db_spl), n, fs), "speech sample", "speech")
+        add(_segments(load_speech_sample(fs, level_db_spl), n, fs), "speech sample", "speech")
     if n_sentences:
         try:
             recs = corpus.tts_corpus(int(n_sentences), fs=fs, seed=seed, progress=progress)

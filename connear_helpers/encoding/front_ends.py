@@ -29,9 +29,10 @@ from fractions import Fraction
 import numpy as np
 from scipy.signal import resample_poly
 
+from ..analysis.stimuli import P0
 from ..constants import FS_CNN, FS_REFERENCE
 
-P0_PA = 2e-5
+P0_PA = P0  # dB SPL reference (Pa), from connear_helpers.analysis.stimuli
 KINDS = ("mel", "anf", "ihc")
 FIBRES = ("anfh", "anfm", "anfl")
 #: Fibres per CF that the verhulst2018 CN/IC stages sum (HSR, MSR, LSR).
@@ -218,7 +219,7 @@ def _to_reference_rate(x, fs):
 
 
 def _cfs(cf):
-    from .. import cf as _cf
+    from ..analysis import cf as _cf
 
     if cf is None:
         raise ValueError("cf must be given for the periphery front ends: CFs in Hz, e.g. "

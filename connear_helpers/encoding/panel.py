@@ -1,7 +1,7 @@
 """The notebook's explorer: choose a front end, a model and a target; fit; see the prediction and STRFs.
 
 :func:`update_explorer` is the plain function behind the panel (the tests call it);
-:func:`explorer_panel` wraps it in ipywidgets, in the style of :mod:`connear_helpers.widgets`.
+:func:`explorer_panel` wraps it in ipywidgets, in the style of :mod:`connear_helpers.lab.widgets`.
 Fits are remembered by the study, so returning to a choice is instant.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
     """
     import ipywidgets as w
 
-    from ..widgets import show_error, show_figure
+    from ..lab.widgets import show_error, show_figure
 
     frontend = frontend or study.frontends[0]
     target = target or study.target_names[0]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import stimuli as _stimuli
+from ..analysis import stimuli as _stimuli
 
 #: Speed of sound in air at about 20 degrees C (m/s).
 SPEED_OF_SOUND = 343.0

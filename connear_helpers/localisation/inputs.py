@@ -51,7 +51,7 @@ import os
 import numpy as np
 from scipy.signal import resample_poly
 
-from .. import cf as _cf
+from ..analysis import cf as _cf
 from ..constants import FS_CNN, FS_REFERENCE
 from . import binaural
 from .spikes import poisson_spikes
@@ -184,7 +184,7 @@ class PeripheryConfig:
     dt: network time step (s), a whole multiple of 0.05 ms. refractory_s: ANF dead time (s).
     model: "reference" (verhulst2018 ANF) or "connear" (CoNNear ANF; falls back to the reference
         with a note when the weights are missing). mode: "full" (TL cochlea) or "light" (CoNNear
-        cochlea). weights: CoNNear weight set (see connear_helpers.figures).
+        cochlea). weights: CoNNear weight set (see connear_helpers.paper.figures).
     ild_db_at_90: ILD at 90 degrees (dB). head_radius_m: m. snr_db: diffuse-noise SNR (dB) or None.
     ramp_s: on/off ramps (s). reference_options: verhulst2018 options (default the lab's
         pipeline.PAPER_REFERENCE_OPTIONS), including the verhulst2018 ``engine`` ("exact" when absent,

@@ -1,4 +1,4 @@
-"""ipywidgets panels of notebook 12, in the lab's panel style (connear_helpers.widgets).
+"""ipywidgets panels of notebook 12, in the lab's panel style (connear_helpers.lab.widgets).
 
 Each panel has a plain update function that the tests call and a thin widget layer:
 
@@ -35,7 +35,7 @@ def update_output(networks, name, azimuth_deg=30.0, seed=0):
 def _panel(title, about, controls, update, run=True):
     import ipywidgets as w
 
-    from ..widgets import show_error, show_figure
+    from ..lab.widgets import show_error, show_figure
 
     out = w.Output()
     status = w.HTML()

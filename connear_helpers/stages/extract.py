@@ -47,7 +47,7 @@ import os
 import numpy as np
 from scipy.signal import resample_poly
 
-from .. import cf as _cf
+from ..analysis import cf as _cf
 from .. import pipeline
 from .sounds import SoundSet
 

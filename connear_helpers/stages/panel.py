@@ -78,7 +78,7 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
     """
     import ipywidgets as w
 
-    from ..widgets import show_error, show_figure
+    from ..lab.widgets import show_error, show_figure
 
     state = CorrespondenceState(sounds, stages, cf, mode, weights, cache=cache, quick=quick)
     names = list(state.acts(pooling).stages)

@@ -7,9 +7,9 @@ adaptation, CN, IC) are seen ending too and every stage pools over the same time
 Categories of :func:`make_sound_set` (each sound carries its category, name and level):
 
 * ``speech`` -- excerpts of espeak-ng sentences of the offline TTS corpus
-  (:func:`connear_helpers.corpus.tts_corpus`): the ``duration_s`` window with the most energy of
+  (:func:`connear_helpers.analysis.corpus.tts_corpus`): the ``duration_s`` window with the most energy of
   each sentence. Without a TTS engine (e.g. on Colab) the excerpts come from the shipped sample
-  sentence (:func:`connear_helpers.speech.load_speech_sample`) and the set's ``note`` says so.
+  sentence (:func:`connear_helpers.analysis.sounds.load_speech_sample`) and the set's ``note`` says so.
 * ``harmonic`` -- harmonic complexes (sine phase, all harmonics of F0 up to 8 kHz).
 * ``tone`` -- pure tones at several frequencies and levels.
 * ``noise`` -- Gaussian noises band-limited to several bands (seeded).
@@ -24,7 +24,7 @@ import pathlib
 
 import numpy as np
 
-from .. import stimuli
+from ..analysis import stimuli
 
 __all__ = ["SoundSet", "SoundSetSpec", "make_sound_set", "wav_sound_set"]
 
@@ -172,7 +172,7 @@ def _loudest_window(x, n, fs):
 
 
 def _speech(spec, fs, n):
-    from .. import corpus
+    from ..analysis import corpus
 
     if spec.n_speech == 0:
         return [], [], None
@@ -182,9 +182,9 @@ def _speech(spec, fs, n):
         names = [f"speech {r.utterance.sentence_id} ({r.utterance.voice})" for r in recs]
         return sig, names, None
     except corpus.NoTTSEngineError:
-        from .. import speech
+        from ..analysis.sounds import load_speech_sample
 
-        x = speech.load_speech_sample(fs=fs, level_db_spl=None)
+        x = load_speech_sample(fs=fs, level_db_spl=None)
         # the loudest window of each of n_speech equal parts of the sentence
         edges = np.linspace(0, x.size, spec.n_speech + 1).astype(int)
         sig = [_loudest_window(x[a:max(b, a + n)], n, fs) for a, b in zip(edges[:-1], edges[1:])]
@@ -274,7 +274,7 @@ def wav_sound_set(folder, fs=100_000.0, duration_s=0.2, level_db_spl=70.0, pad_s
     pad_s: silence after each sound [s]. n_sounds, seed: a seeded random choice of files.
     Returns a :class:`SoundSet`; join it to the lab's set with ``+`` (same fs, duration_s, pad_s).
     """
-    from .. import corpus
+    from ..analysis import corpus
 
     root = pathlib.Path(folder).expanduser()
     plan = corpus.wav_folder_plan(root, n_sentences=n_sounds, seed=seed)

@@ -1,5 +1,13 @@
-"""Training the lab's CoNNear weights on a CPU: the TL bank, the derived pairs, the training loop.
+"""Training CoNNear models and judging weight sets.
 
-Owns: :mod:`.bank` (the reference-model bank and the IHC/ANF pairs derived from it). May import
-``verhulst2018`` and the package's ``cf``, ``stimuli``, ``corpus``, ``models`` and ``weights``.
+* the lab's CPU recipe: :mod:`.bank` (a TL bank simulated once, and the IHC/ANF pairs derived
+  from it), :mod:`.fit` (the resumable training loop), :mod:`.cpu_recipe`, :mod:`.weight_set`
+  (assembling, judging and writing the shipped ``connear_weights/`` set);
+* the paper's recipe: :mod:`.datasets` (training sets from the TTS corpus of
+  :mod:`connear_helpers.analysis.corpus` through the reference model), :mod:`.train`, :mod:`.train_all` (every stage in turn);
+* :mod:`.evaluate`: the paper's metrics of a weight set as RMSE tables against the reference.
+
+May import verhulst2018, :mod:`connear_helpers.pipeline`, :mod:`connear_helpers.cnn`,
+:mod:`connear_helpers.analysis` and :mod:`connear_helpers.constants`; never
+:mod:`connear_helpers.paper` or :mod:`connear_helpers.lab`.
 """

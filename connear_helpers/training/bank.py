@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from .. import cf as _cf
+from ..analysis import cf as _cf
 
 from .. import constants as _constants
 
@@ -122,11 +122,11 @@ def _random_event(rng):
 
 def render_segment(spec, seed=0):
     """The sound of one segment: (n,) pressure [Pa] at 100 kHz, n a multiple of 5."""
-    from .. import stimuli as st
+    from ..analysis import stimuli as st
 
     fs = FS_REFERENCE
     if spec["kind"] == "speech":
-        from .. import corpus
+        from ..analysis import corpus
 
         utt = corpus.tts_plan(spec["utterance"] + 1, seed=seed)[spec["utterance"]]
         audio, fs_audio = corpus.load_utterance(utt)
@@ -146,7 +146,7 @@ def render_segment(spec, seed=0):
 def _render_event(ev, fs, rng):
     from scipy.signal import butter, sosfilt
 
-    from .. import stimuli as st
+    from ..analysis import stimuli as st
 
     n = int(round(ev["duration_s"] * fs))
     kind = ev["type"]

@@ -1,6 +1,6 @@
 """The lab's weights from a CPU, in one command: TL bank, each stage in turn, then the shipped set.
 
-    python -m connear_helpers.train_all --recipe cpu --out WORK [--minutes 60] [--stages ...]
+    python -m connear_helpers.training.train_all --recipe cpu --out WORK [--minutes 60] [--stages ...]
         [--bank-segments 48] [--ship connear_weights]
 
 1. ``WORK/bank``: the TL bank (:mod:`.bank`; resumable, reused when present);

@@ -181,7 +181,7 @@ def _load_optimizer(opt, model, path):
 
 def _write_run_manifest(out, stage, architecture):
     """manifest.json of the run folder (the connear_weights format), so that ``weights=`` and
-    ``python -m connear_helpers.evaluate --weights RUN`` build the right architecture."""
+    ``python -m connear_helpers.training.evaluate --weights RUN`` build the right architecture."""
     from ..cnn.weights import file_sha256
 
     path = out / f"{stage}.weights.h5"
@@ -241,7 +241,7 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
 
             load_weights(model, init_weights)
         else:  # start the output bias at the mean target (see train._set_output_bias)
-            from ..train import _output_layer
+            from .train import _output_layer
 
             layer = _output_layer(model)
             if layer is not None and getattr(layer, "bias", None) is not None:

@@ -2,7 +2,7 @@
 
 ``python -m connear_helpers.training.weight_set --runs RUNS --out connear_weights`` takes each
 stage's run folder (``RUNS/<stage>/``, :mod:`.fit`), judges the candidate models with
-:func:`connear_helpers.evaluate.evaluate` in full and light mode, and writes the set: per stage,
+:func:`connear_helpers.training.evaluate.evaluate` in full and light mode, and writes the set: per stage,
 the candidate replaces the shipped model only if its score improved (lower is better; a score
 of 1 is the bar of issue #11):
 
@@ -19,7 +19,7 @@ not shipped.
 ``manifest.json`` holds, per model, its file, sha256, architecture, parameter count, training
 facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, start weights), the
 bank it learnt from and the software, and for the set its version (the date), both evaluation
-tables (the long tables of :func:`connear_helpers.evaluate.table_rows`), the bar and the scores,
+tables (the long tables of :func:`connear_helpers.training.evaluate.table_rows`), the bar and the scores,
 and a one-line ``summary`` that figures and panels show beside CoNNear output.
 """
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _write_manifest(folder, manifest):
 
 def judge(folder, quick=False, progress=True, cache=None):
     """Evaluate a weight folder in full and light mode: (full result, light result)."""
-    from .. import evaluate as _evaluate
+    from . import evaluate as _evaluate
     from .. import pipeline
 
     if cache is None:  # the on-disk cache: the reference simulations are the same for every candidate
@@ -133,7 +133,7 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
     resulting set makes any stage's score worse than the shipped set's (e.g. a better IHC that
     worsens light mode), unless force.
     """
-    from .. import evaluate as _evaluate
+    from . import evaluate as _evaluate
 
     out = pathlib.Path(out_dir)
     if not isinstance(runs, dict):

@@ -1,9 +1,9 @@
 """Our verhulst2018 reference curves against the paper's published reference-model curves.
 
 The paper's source data (shared/paper_sourcedata, read here, never copied) hold the curves of the
-original reference model. Ours are computed by connear_helpers.figures with the options the paper
+original reference model. Ours are computed by connear_helpers.paper.figures with the options the paper
 used (PAPER_REFERENCE_OPTIONS: irregularities of subject 1, the SciPy <= 1.16 integrator), on the
-stimuli of the quick figures (shared in-memory cache with tests/unit/test_figures.py) plus two
+stimuli of the quick figures (shared in-memory cache with tests/unit/paper/test_paper_figures.py) plus two
 full-length SAM tones. Each assertion message states the measured agreement; the tolerances sit
 just above what was measured (values in the comments).
 
@@ -23,7 +23,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from connear_helpers import figures as F  # noqa: E402
+from connear_helpers import constants  # noqa: E402
+from connear_helpers.analysis import evaluations  # noqa: E402
 
 REST_MV = -57.656
 FIBRE_FILE = {"anfh": "anfH", "anfm": "anfM", "anfl": "anfL"}
@@ -35,8 +36,8 @@ def src(shared_dir):
 
 
 def test_fig2_excitation_patterns(src):
-    q = F.QUICK["fig2"]
-    d = F.compute_excitation_patterns(None, q["freqs_hz"], q["levels_db_spl"])
+    q = evaluations.QUICK["fig2"]
+    d = evaluations.compute_excitation_patterns(None, q["freqs_hz"], q["levels_db_spl"])
     for f in d["freqs_hz"]:
         paper = np.loadtxt(src / "Figure2" / f"vm_{f:.1f}Hz_refIHC.csv", delimiter=",", skiprows=1)
         np.testing.assert_allclose(paper[:, 0] * 1e3, d["cf_hz"], rtol=1e-9)  # same 201 CFs
@@ -51,7 +52,7 @@ def test_fig2_excitation_patterns(src):
 
 
 def test_fig3a_ac_dc_ratio(src):
-    d = F.compute_ac_dc_ratio(None, F.paper_ac_dc_freqs(F.QUICK["fig3a"]["n_freqs"]))
+    d = evaluations.compute_ac_dc_ratio(None, evaluations.paper_ac_dc_freqs(evaluations.QUICK["fig3a"]["n_freqs"]))
     paper = np.loadtxt(src / "Figure3" / "a" / "ratio_refIHC.txt")
     for f, ratio in zip(d["freqs_hz"], d["ratio_ref"]):
         row = paper[np.argmin(np.abs(paper[:, 0] - f))]
@@ -63,7 +64,7 @@ def test_fig3a_ac_dc_ratio(src):
 
 
 def test_fig3b_level_growth(src):
-    d = F.compute_level_growth(None, 4000.0, F.QUICK["fig3b"]["levels_db_spl"])
+    d = evaluations.compute_level_growth(None, 4000.0, evaluations.QUICK["fig3b"]["levels_db_spl"])
     paper = np.loadtxt(src / "Figure3" / "b" / "vihc_4kHz_refIHC.txt")
     for level, rms in zip(d["levels_db_spl"], d["rms_ref"] * 1e3):
         theirs = paper[int(level // 10), 1]
@@ -74,11 +75,11 @@ def test_fig3b_level_growth(src):
 
 
 def test_fig4a_adaptation_mean_rates(src):
-    d = F.compute_adaptation(None, tone_s=F.QUICK["fig4a"]["tone_s"])
+    d = evaluations.compute_adaptation(None, tone_s=evaluations.QUICK["fig4a"]["tone_s"])
     paper = np.loadtxt(src / "Figure4" / "a" / "anf_adaptation.txt", comments="%")
     t_paper = np.arange(paper.shape[0]) / 20e3 - 0.010  # the paper's tone starts at about 10 ms
     t = d["time_s"]
-    for j, fib in enumerate(F.FIBRES):
+    for j, fib in enumerate(constants.FIBRES):
         ours = d["ref"][fib][(t >= 0.1) & (t < 0.25)].mean()
         theirs = paper[(t_paper >= 0.1) & (t_paper < 0.25), 1 + j].mean()
         rel = ours / theirs - 1
@@ -87,10 +88,10 @@ def test_fig4a_adaptation_mean_rates(src):
 
 
 def test_fig4b_onset_recovery(src):
-    d = F.compute_onset_recovery(None, F.QUICK["fig4b"]["intervals_s"])
+    d = evaluations.compute_onset_recovery(None, evaluations.QUICK["fig4b"]["intervals_s"])
     paper = np.loadtxt(src / "Figure4" / "b" / "anf_onsetpeaks.txt", comments="%")
     rows = [int(np.argmin(np.abs(paper[:, 0] - x))) for x in d["intervals_s"]]
-    for j, fib in enumerate(F.FIBRES):
+    for j, fib in enumerate(constants.FIBRES):
         diff = np.abs(d["ref"][fib] - paper[rows, 1 + j])
         msg = (f"{fib}: normalised onset peaks {np.round(d['ref'][fib], 3)} vs paper "
                f"{np.round(paper[rows, 1 + j], 3)} (max difference {diff.max():.4f})")
@@ -100,7 +101,7 @@ def test_fig4b_onset_recovery(src):
 
 
 def test_fig4c_lsr_pure_tone_mean_rate(src):
-    d = F.compute_anf_firing_rates(None, (1000.0,), ("pure",), tone_s=F.QUICK["fig5"]["tone_s"])
+    d = evaluations.compute_anf_firing_rates(None, (1000.0,), ("pure",), tone_s=evaluations.QUICK["fig5"]["tone_s"])
     paper = np.loadtxt(src / "Figure4" / "c" / "anfL_toneburst_1000.0Hz_refANF.csv", delimiter=",", skiprows=1)[:, 1]
     ours = d["ref"]["anfl"][0, 300:1800].mean()
     theirs = paper[300:1800].mean()
@@ -110,9 +111,9 @@ def test_fig4c_lsr_pure_tone_mean_rate(src):
 
 
 def test_fig5_sam_tone_rates(src):
-    d = F.compute_anf_firing_rates(None, (1000.0, 4000.0), ("sam",))
+    d = evaluations.compute_anf_firing_rates(None, (1000.0, 4000.0), ("sam",))
     for i, (_, f, _) in enumerate(d["conditions"]):
-        for fib in F.FIBRES:
+        for fib in constants.FIBRES:
             name = f"{FIBRE_FILE[fib]}_SAM_{round(f, -3):.2f}Hz_refANF_70dB.csv"
             paper = np.loadtxt(src / "Figure5" / f"{round(f / 1e3):.0f} kHz SAM tone" / name, delimiter=",",
                                skiprows=1)[:, 1]
@@ -126,9 +127,9 @@ def test_fig5_sam_tone_rates(src):
 
 
 def test_fig6a_rate_level(src):
-    d = F.compute_rate_level(None, (1000.0, 4000.0), F.QUICK["fig6a"]["levels_db_spl"])
+    d = evaluations.compute_rate_level(None, (1000.0, 4000.0), evaluations.QUICK["fig6a"]["levels_db_spl"])
     rows = (d["levels_db_spl"] // 10).astype(int)
-    for fib in F.FIBRES:
+    for fib in constants.FIBRES:
         paper = np.loadtxt(src / "Figure6" / "a" / f"{FIBRE_FILE[fib]}_refANF.txt")
         for j, f in enumerate(d["freqs_hz"]):
             ours, theirs = d["ref"][fib][j], paper[rows, 1 + j]
@@ -141,8 +142,8 @@ def test_fig6a_rate_level(src):
 
 
 def test_fig6b_synchrony_level_at_70_db(src):
-    d = F.compute_synchrony_level(None, (1000.0, 4000.0), (70.0,))
-    for fib in F.FIBRES:
+    d = evaluations.compute_synchrony_level(None, (1000.0, 4000.0), (70.0,))
+    for fib in constants.FIBRES:
         paper = np.loadtxt(src / "Figure6" / "b" / f"{FIBRE_FILE[fib]}_refANF.txt")
         theirs = paper[14, 1:3]  # 70 dB
         ours = d["ref"][fib][:, 0]

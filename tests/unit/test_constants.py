@@ -5,7 +5,7 @@ import verhulst2018
 from connear_helpers import constants
 from connear_helpers.cnn.architectures import MODEL_INFO
 
-MODULES = ("figures", "pipeline", "runtime", "stimuli", "stages.extract", "datasets", "training.bank")
+MODULES = ("analysis.evaluations", "pipeline", "paper.runtime", "analysis.stimuli", "stages.extract", "training.datasets", "training.bank")
 
 
 def test_rates_match_the_models():

@@ -9,7 +9,12 @@ import pytest
 from scipy.io import wavfile
 
 import verhulst2018
-from connear_helpers import datasets, evaluate, figures, runtime, speech, widgets
+from connear_helpers.training import datasets
+from connear_helpers.training import evaluate
+from connear_helpers.paper import figures
+from connear_helpers.paper import runtime
+from connear_helpers.lab import speech
+from connear_helpers.lab import widgets
 from connear_helpers import pipeline
 
 FS = 100_000.0

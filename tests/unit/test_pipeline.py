@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("keras")
 
 import verhulst2018  # noqa: E402
-from connear_helpers import cf as connear_cf  # noqa: E402
+from connear_helpers.analysis import cf as connear_cf  # noqa: E402
 from connear_helpers import pipeline  # noqa: E402
 
 FS = 20_000.0

@@ -80,7 +80,7 @@ def test_stimulus_set_segments_have_one_length_and_the_level(monkeypatch):
 
 
 def test_stimulus_set_without_a_tts_engine_notes_it_and_goes_on(monkeypatch):
-    from connear_helpers import corpus
+    from connear_helpers.analysis import corpus
 
     def no_engine(*args, **kwargs):
         raise corpus.NoTTSEngineError("no text-to-speech engine found")

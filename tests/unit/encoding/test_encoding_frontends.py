@@ -3,7 +3,8 @@ front ends and the IC target against verhulst2018 run directly (a 60-ms tone at 
 import numpy as np
 import pytest
 
-from connear_helpers import encoding, stimuli
+from connear_helpers import encoding
+from connear_helpers.analysis import stimuli
 from connear_helpers.pipeline import SimulationCache
 
 FS = 20_000.0

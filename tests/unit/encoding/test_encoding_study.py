@@ -62,7 +62,7 @@ def test_comparison_table_has_a_row_per_model_and_a_column_per_front_end(study):
 
 
 def test_the_comparison_command_prints_the_table(capsys, monkeypatch):
-    from connear_helpers import corpus
+    from connear_helpers.analysis import corpus
     from connear_helpers.encoding.__main__ import main
 
     def no_engine(*args, **kwargs):  # no TTS: the quick set is the speech sample, tones and noise

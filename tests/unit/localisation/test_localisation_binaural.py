@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from connear_helpers import stimuli
+from connear_helpers.analysis import stimuli
 from connear_helpers.localisation import binaural
 
 FS = 100_000.0

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from connear_helpers import cf as cf_module
-from connear_helpers import stimuli
+from connear_helpers.analysis import cf as cf_module
+from connear_helpers.analysis import stimuli
 from connear_helpers.pipeline import SimulationCache
 from connear_helpers.stages import extract as act_module
 from connear_helpers.stages import REFERENCE_STAGES, SoundSet, activations, cnn_stage_names, stage_cfs

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from connear_helpers import corpus, stimuli
+from connear_helpers.analysis import corpus
+from connear_helpers.analysis import stimuli
 from connear_helpers.stages import SoundSetSpec, make_sound_set, sounds as sounds_module, wav_sound_set
 
 FS = 20_000.0

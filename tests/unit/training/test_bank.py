@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from connear_helpers import cf as _cf
-from connear_helpers import stimuli
+from connear_helpers.analysis import cf as _cf
+from connear_helpers.analysis import stimuli
 from connear_helpers.training import bank as B
 
 TINY_PLAN = [

@@ -1,7 +1,7 @@
 """The CPU recipe's order and starting points (the training itself is tested in test_fit)."""
 import json
 
-from connear_helpers import train_all as TA
+from connear_helpers.training import train_all as TA
 from connear_helpers.training import cpu_recipe as R
 
 
