@@ -45,7 +45,7 @@ import numpy as np
 from .. import pipeline
 from ..analysis import cf as _cf
 from ..analysis import evaluations
-from ..paper import figures
+from ..paper import fig2, fig3, fig4, fig5, fig6
 
 __all__ = [
     "PanelState",
@@ -132,12 +132,12 @@ def update_ihc_excitation_patterns(state, freq_hz=1000.0, level_range=(10.0, 90.
 
     freq_hz: tone frequency (Hz, not snapped). level_range: (lowest, highest) level (dB SPL).
     level_step: dB between curves. mode: "full" or "light". In quick mode every 4th CF is used.
-    Returns (fig, table) as connear_helpers.paper.figures.fig2_ihc_excitation_patterns.
+    Returns (fig, table) as connear_helpers.paper.fig2.fig2_ihc_excitation_patterns.
     """
     cf = tuple(_cf.connear_cfs()[::4]) if state.quick else None
     d = evaluations.compute_excitation_patterns(None, (float(freq_hz),), _levels(level_range, level_step), cf, mode,
                                             **state.kw(mode, "ihc"))
-    return figures.draw_excitation_patterns(d)
+    return fig2.draw_excitation_patterns(d)
 
 
 def update_ihc_ac_dc_ratio(state, level_db_spl=80.0, inset_freq_hz=500.0, mode="full"):
@@ -145,11 +145,11 @@ def update_ihc_ac_dc_ratio(state, level_db_spl=80.0, inset_freq_hz=500.0, mode="
     the IHC potential for the tone nearest inset_freq_hz with the AC and DC windows.
 
     level_db_spl: tone level (dB SPL; the paper uses 80). Quick mode: 6 of the 20 frequencies.
-    Returns (fig, table) as figures.fig3a_ihc_ac_dc_ratio.
+    Returns (fig, table) as connear_helpers.paper.fig3.fig3a_ihc_ac_dc_ratio.
     """
     freqs = evaluations.paper_ac_dc_freqs(evaluations.QUICK["fig3a"]["n_freqs"] if state.quick else 20)
     d = evaluations.compute_ac_dc_ratio(None, freqs, float(level_db_spl), mode, **state.kw(mode, "ihc"))
-    return figures.draw_ac_dc_ratio(d, inset_freq_hz=float(inset_freq_hz))
+    return fig3.draw_ac_dc_ratio(d, inset_freq_hz=float(inset_freq_hz))
 
 
 def update_ihc_level_growth(state, freq_hz=4000.0, mode="full"):
@@ -159,7 +159,7 @@ def update_ihc_level_growth(state, freq_hz=4000.0, mode="full"):
     """
     levels = evaluations.QUICK["fig3b"]["levels_db_spl"] if state.quick else tuple(float(v) for v in range(0, 101, 10))
     d = evaluations.compute_level_growth(None, float(freq_hz), levels, mode, **state.kw(mode, "ihc"))
-    return figures.draw_level_growth(d)
+    return fig3.draw_level_growth(d)
 
 
 def update_anf_firing_rates(state, cf_hz=4000.0, level_db_spl=70.0, stimulus="sam", fm_hz=100.0, depth=1.0,
@@ -179,7 +179,7 @@ def update_anf_firing_rates(state, cf_hz=4000.0, level_db_spl=70.0, stimulus="sa
         fm_hz=float(fm_hz) if sam and float(fm_hz) != 100.0 else None,
         modulation_depth=float(depth) if sam and float(depth) != 1.0 else None,
         mode=mode, cnn_anf_input=state.cnn_anf_input, **state.kw(mode, "anf"))
-    return figures.draw_anf_firing_rates(d)
+    return fig5.draw_anf_firing_rates(d)
 
 
 def update_anf_rate_level(state, cfs_hz=(1000.0, 4000.0), mode="full"):
@@ -191,7 +191,7 @@ def update_anf_rate_level(state, cfs_hz=(1000.0, 4000.0), mode="full"):
     levels = evaluations.QUICK["fig6a"]["levels_db_spl"] if state.quick else tuple(float(v) for v in range(0, 101, 10))
     d = evaluations.compute_rate_level(None, tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels, mode=mode,
                                    cnn_anf_input=state.cnn_anf_input, **state.kw(mode, "anf"))
-    return figures.draw_rate_level(d)
+    return fig6.draw_rate_level(d)
 
 
 def update_anf_synchrony_level(state, cfs_hz=(1000.0, 4000.0), fm_hz=100.0, mode="full"):
@@ -206,7 +206,7 @@ def update_anf_synchrony_level(state, cfs_hz=(1000.0, 4000.0), fm_hz=100.0, mode
     d = evaluations.compute_synchrony_level(None, tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels, tone_s,
                                         float(fm_hz), mode=mode, cnn_anf_input=state.cnn_anf_input,
                                         **state.kw(mode, "anf"))
-    return figures.draw_synchrony_level(d)
+    return fig6.draw_synchrony_level(d)
 
 
 def update_anf_adaptation_recovery(state, isi_s=0.4, mode="full"):
@@ -225,7 +225,7 @@ def update_anf_adaptation_recovery(state, isi_s=0.4, mode="full"):
                                             mode=mode, cnn_anf_input=state.cnn_anf_input, **kw)
     recovery = evaluations.compute_onset_recovery(None, tuple(sorted(set(base) | {isi})), mode=mode,
                                               cnn_anf_input=state.cnn_anf_input, keep_traces=True, **kw)
-    return figures.draw_adaptation_recovery(adaptation, recovery, isi)
+    return fig4.draw_adaptation_recovery(adaptation, recovery, isi)
 
 
 # ============================================================================================

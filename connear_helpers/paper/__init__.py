@@ -1,8 +1,10 @@
 """The paper's figures and tables (Drakopoulos, Baby & Verhulst 2021), and the headless figure run.
 
-* :mod:`.figures` – Figs. 2-6 (drawing; the numbers come from
-  :mod:`connear_helpers.analysis.evaluations`) and the figure run (``connear-figures``,
-  ``python -m connear_helpers.paper.figures``);
+* :mod:`.fig2` ... :mod:`.fig6` – one module per figure of the paper (its figure and draw
+  functions; the numbers come from :mod:`connear_helpers.analysis.evaluations`), with the
+  drawing helpers they share in :mod:`.plotting`;
+* :mod:`.figures` – the registry of every figure and table and the headless figure run
+  (``connear-figures``, ``python -m connear_helpers.paper.figures``);
 * :mod:`.runtime` – Table 2, the run time of every stage of both pipelines;
 * :mod:`.backprop` – Fig. 8, the backpropagation use case.
 

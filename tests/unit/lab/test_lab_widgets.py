@@ -144,9 +144,9 @@ def test_levels_stay_inside_the_range_and_include_its_ends():
 
 
 def test_a_cf_keeps_its_line_style_when_others_are_added():
-    from connear_helpers.paper import figures
+    from connear_helpers.paper import fig6
 
-    styles = {f: figures._cf_style(f) for f in (500.0, 1006.99, 2000.0, 3972.69, 8000.0)}
+    styles = {f: fig6._cf_style(f) for f in (500.0, 1006.99, 2000.0, 3972.69, 8000.0)}
     assert len({str(s) for s in styles.values()}) == 5  # the panel's five CFs are told apart
     assert styles[1006.99] == "--" and styles[3972.69] == "-"  # the paper's 1 kHz dashed, 4 kHz solid
 

@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 
 from connear_helpers.analysis import cf as connear_cf  # noqa: E402
 from connear_helpers.paper import figures as F  # noqa: E402
+from connear_helpers.paper import fig6  # noqa: E402
 from connear_helpers import constants, pipeline  # noqa: E402
 from connear_helpers.analysis import evaluations  # noqa: E402
 
@@ -291,7 +292,7 @@ def test_level_curve_legends_sit_outside_the_data():
     curves = {fib: [np.array([50.0, 200.0, 300.0])] for fib in ("anfh", "anfm", "anfl")}
     setup = pipeline.Setup(mode="full", models={"anfh": None}, note=None, label="test set")
     d = {"setup": setup, "ref": curves, "cnn": curves, "levels_db_spl": levels, "freqs_hz": (1000.0,)}
-    fig, _ = F.draw_rate_level(d)
+    fig, _ = fig6.draw_rate_level(d)
     fig.canvas.draw()
     for row in np.asarray(fig.axes[:6]).reshape(3, 2):
         assert row[0].get_legend() is None and row[1].get_legend() is not None
