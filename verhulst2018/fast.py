@@ -5,8 +5,8 @@ three ANF synapses in one compiled time loop (``verhulst2018._core.fast_run``, _
 _fast_kernel.h). It is not bit-exact with the original, which is not bit-exact with itself either:
 the 1 % hysteresis of its pole update turns any last-bit difference into another trajectory
 (issue #12). It agrees with the exact engine within the tolerances that
-tests/unit/test_v18_fast_engine.py states and measures (relative RMS error over all channels at most
-1 % for v, y and ihc, at most 2 % per channel for the ANF rates).
+tests/unit/verhulst2018/test_v18_fast_engine.py states and measures (relative RMS error over all
+channels at most 1 % for v, y and ihc, at most 2 % per channel for the ANF rates).
 
 Scheme (what differs from the exact engine; spec §4.4-4.10):
 
@@ -54,7 +54,7 @@ and y zero, the decimation's start rows, the warm-ups) and the CN/IC/wave stages
 exact engine. ``n_rhs_evaluations`` counts the RHS evaluations, and ``n_pole_updates`` is the same
 number (the poles are re-evaluated in every one).
 
-Accuracy against the exact engine: see tests/unit/test_v18_fast_engine.py and the README. Where the
+Accuracy against the exact engine: see tests/unit/verhulst2018/test_v18_fast_engine.py and the README. Where the
 exact engine is chaotic (500-Hz tones at 100 dB SPL: a 1e-12 relative change of the input moves
 its ANF rates by 2 % per channel) no engine can agree with it better than it agrees with itself.
 """
