@@ -295,10 +295,8 @@ def test_ihc_gradient_matches_finite_difference(ihc):
 
 
 def test_gradient_flows_from_anf_rate_back_to_the_sound(cochlea, ihc, anfh):
-    rng = np.random.default_rng(7)
     n = 256
     p0 = 0.02 * np.sin(2 * np.pi * 1000 * np.arange(n) / FS)
-    d = rng.normal(size=n)
 
     def chain(p):
         vbm = I.cochlea_vbm_tensor(p, cochlea)[:, 122:123]  # ~1 kHz channel, m/s
@@ -311,6 +309,11 @@ def test_gradient_flows_from_anf_rate_back_to_the_sound(cochlea, ihc, anfh):
         f = chain(p)
     g = tape.gradient(f, p).numpy()
     assert g.shape == (n,) and np.all(np.isfinite(g)) and np.any(g != 0)
+    # The finite difference along the gradient's own direction: the largest directional
+    # derivative, so the float32 rounding of the chain cannot swamp it whatever the (random)
+    # weights are; along a random direction it can be near 0 (measured: 2 of 6 random networks
+    # then missed 2 %). Measured along the gradient: at most 0.25 % for 6 random networks.
+    d = g / np.linalg.norm(g)
     h = 1e-2  # Pa
     fd = (float(chain(tf.constant((p0 + h * d).astype("f4"))))
           - float(chain(tf.constant((p0 - h * d).astype("f4"))))) / (2 * h)
