@@ -171,12 +171,17 @@ class WeightsDownloadError(WeightsError, OSError):
     """A download failed or gave a file with the wrong checksum."""
 
 
+#: The models a connear-lab set (shipped or trained with train_all) can hold.
+LAB_SET_MODELS = ("cochlea", "ihc", "anfh", "anfm", "anfl")
+
+
 def how_to_get(name=None):
     """The one hint on how to get CoNNear weights (str), for the model ``name`` if given."""
     official = "`python -m connear_helpers.cnn.weights download official` (once, needs network), then weights='official'"
     if name in OFFICIAL_FILES:
         repo, _, path, _, _ = OFFICIAL_FILES[name]
-        return (f"use the shipped set (weights='connear-lab'), or get the authors' file with {official} "
+        shipped = "use the shipped set (weights='connear-lab'), or " if name in LAB_SET_MODELS else ""
+        return (f"{shipped}get the authors' file with {official} "
                 f"(the {name!r} weights are {repo}/{path}), or pass the path of a weight file or folder "
                 f"written for the {name!r} model")
     if name is not None:
@@ -250,16 +255,16 @@ def manifest(folder=None):
     return data
 
 
-def resolve_weights(source, name):
+def resolve_weights(source, name, verify=True):
     """Path of the weight file of model ``name`` (e.g. ``"ihc"``) in ``source``.
 
     source: "connear-lab", "official", a file, a folder (manifest.json or ``<name>.weights.h5`` /
     ``<name>.h5``) or a dict name -> one of these. Raises :class:`WeightsNotFoundError` saying what
     to do when the file is not there, :class:`WeightsMismatchError` when its sha256 differs from
-    the manifest's.
+    the manifest's. verify=False skips the sha256 check (for cache keys; loading always checks).
     """
     if isinstance(source, dict):
-        return resolve_weights(_dict_entry(source, name), name)
+        return resolve_weights(_dict_entry(source, name), name, verify)
     if not _is_path(source):
         raise TypeError(f"weights must be 'connear-lab', 'official', a file or folder path or a dict, got "
                         f"{type(source).__name__}")
@@ -270,7 +275,7 @@ def resolve_weights(source, name):
                 "connear_weights/ from git, point CONNEAR_LAB_WEIGHTS_DIR at a copy, pass the path of a weight "
                 "file or folder, or use the authors' weights: run `python -m connear_helpers.cnn.weights "
                 "download official` and pass weights='official'")
-        return _resolve_folder(connear_lab_dir(), name, "the 'connear-lab' weight set")
+        return _resolve_folder(connear_lab_dir(), name, "the 'connear-lab' weight set", verify)
     if str(source) == "official":
         if name not in OFFICIAL_FILES:
             raise WeightsNotFoundError(
@@ -285,7 +290,7 @@ def resolve_weights(source, name):
         return path
     path = pathlib.Path(source).expanduser()
     if path.is_dir():
-        return _resolve_folder(path, name, f"the weight folder {str(path)!r}")
+        return _resolve_folder(path, name, f"the weight folder {str(path)!r}", verify)
     if not path.is_file():
         hint = (" (did you mean one of the weight sets 'connear-lab' or 'official'?)"
                 if not str(source).endswith(".h5") else "")
@@ -294,7 +299,7 @@ def resolve_weights(source, name):
     return path
 
 
-def _resolve_folder(folder, name, what):
+def _resolve_folder(folder, name, what, verify=True):
     """Weight file of ``name`` in a folder: its manifest's entry (sha256 checked) or ``<name>.weights.h5``."""
     folder = pathlib.Path(folder)
     data = manifest(folder)
@@ -316,7 +321,7 @@ def _resolve_folder(folder, name, what):
         raise WeightsNotFoundError(f"{folder / _MANIFEST} lists {path} for {name!r}, but the file is "
                                    "missing; restore it from git (git lfs pull?) or retrain")
     want = entry.get("sha256")
-    if want:
+    if want and verify:
         got = file_sha256(path)
         if got != want:
             raise WeightsMismatchError(
@@ -615,8 +620,9 @@ def cached_model(name, weights):
         weights = _dict_entry(weights, name)
     if _is_model(weights):
         return weights
-    path = resolve_weights(weights, name)
-    key = (name, str(weights), str(path), path.stat().st_mtime_ns)
+    path = resolve_weights(weights, name, verify=False)  # the file is hashed when it is loaded, not per call
+    stat = path.stat()
+    key = (name, str(weights), str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _LOADED:
         _LOADED[key] = load_model(name, weights=weights, n_cf=1)
     return _LOADED[key]

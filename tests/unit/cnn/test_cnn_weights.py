@@ -521,3 +521,29 @@ def test_models_or_untrained_says_why(tmp_path, monkeypatch):
     assert M.model_name_of(models["ihc"]) == "ihc"
     with pytest.raises(W.WeightsNotFoundError, match="weights=None"):
         W.load_models(("ihc",), None)
+
+
+def test_cached_model_hashes_the_file_when_loading_not_on_every_call(tmp_path, monkeypatch):
+    """simulate() asks for its models on every call: a cache hit must not re-read the weights."""
+    src = randomized("ihc", n_cf=1, seed=15)
+    src.save_weights(str(tmp_path / "ihc.weights.h5"))
+    digest = hashlib.sha256((tmp_path / "ihc.weights.h5").read_bytes()).hexdigest()
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {"ihc": {"file": "ihc.weights.h5", "sha256": digest}}}))
+    monkeypatch.setenv("CONNEAR_LAB_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setattr(W, "_LOADED", {})
+    calls = []
+    real = W.file_sha256
+    monkeypatch.setattr(W, "file_sha256", lambda path: calls.append(path) or real(path))
+    first = W.cached_model("ihc", "connear-lab")
+    assert len(calls) == 1 and same_weights(src, first)
+    assert all(W.cached_model("ihc", "connear-lab") is first for _ in range(3)) and len(calls) == 1
+    # a changed file is a new key: loaded again, and checked against the manifest again
+    (tmp_path / "ihc.weights.h5").write_bytes((tmp_path / "ihc.weights.h5").read_bytes() + b"x")
+    with pytest.raises(W.WeightsMismatchError, match="sha256"):
+        W.cached_model("ihc", "connear-lab")
+
+
+def test_the_hint_offers_the_shipped_set_only_for_models_it_can_hold():
+    assert "weights='connear-lab'" in W.how_to_get("ihc")
+    assert "connear-lab" not in W.how_to_get("zilany2014_anfh") and "download official" in W.how_to_get("zilany2014_anfh")
+    assert "connear-lab" not in W.how_to_get("cochlea_flat25")
