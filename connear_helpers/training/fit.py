@@ -17,7 +17,7 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
 
 Command line::
 
-    python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR --out DIR
+    python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
@@ -68,9 +68,10 @@ def window_layout(architecture, window=2048):
 class Sampler:
     """Random training windows (x, y) in CNN units for one stage, drawn from bank segments."""
 
-    def __init__(self, bank, stage, ids, layout, seed=0, pool=48, channels_per_entry=16, refresh_every=20,
+    def __init__(self, segments, stage, layout, seed=0, pool=48, channels_per_entry=16, refresh_every=20,
                  gain_db=GAIN_DB):
-        self.bank, self.stage, self.ids = bank, stage, list(ids)
+        """segments: list of (Bank, segment id) pairs to draw from (one or more banks)."""
+        self.segments, self.stage = list(segments), stage
         self.family = _family(stage)
         self.left, self.w, self.right, self.length = layout
         self.rng = np.random.default_rng(seed)
@@ -84,11 +85,11 @@ class Sampler:
                 self.pool.append(self._entry())
 
     def _entry(self):
-        seg = self.ids[int(self.rng.integers(len(self.ids)))]
+        bank, seg = self.segments[int(self.rng.integers(len(self.segments)))]
         gain = float(self.rng.uniform(*self.gain_db))
         ch = np.sort(self.rng.choice(201, size=self.channels_per_entry, replace=False))
         fibres = (self.stage,) if self.family == "anf" else ()
-        d = _bank.derive(self.bank, seg, gain, ch, fibres=fibres)
+        d = _bank.derive(bank, seg, gain, ch, fibres=fibres)
         if self.family == "ihc":
             return (d["v"] * SCALE_IN["ihc"]).astype(np.float32), (d["ihc"] * SCALE_OUT["ihc"]).astype(np.float32)
         return (d["ihc"] * SCALE_IN["anf"]).astype(np.float32), (d[self.stage] * SCALE_OUT["anf"]).astype(np.float32)
@@ -132,9 +133,9 @@ class Sampler:
     def _cochlea_batch(self, batch_size):
         xs, ys = [], []
         for _ in range(batch_size):
-            seg = self.ids[int(self.rng.integers(len(self.ids)))]
-            sound = self.bank.array(seg, "sound20")
-            v20 = self.bank.array(seg, "v20")
+            bank, seg = self.segments[int(self.rng.integers(len(self.segments)))]
+            sound = bank.array(seg, "sound20")
+            v20 = bank.array(seg, "v20")
             n = sound.size
             t0 = int(self.rng.integers(-self.left, max(n - self.left - self.w, -self.left + 1)))
             xin = np.zeros(self.length, np.float32)
@@ -147,6 +148,25 @@ class Sampler:
             xs.append(sign * xin)
             ys.append(sign * yw)
         return np.stack(xs)[..., None], np.stack(ys)
+
+
+def training_split(banks):
+    """(train, validation) lists of (Bank, segment id) pairs from one or more banks.
+
+    The validation segments are the first bank's held-out ones (:meth:`.bank.Bank.split`) only, so
+    that a run's validation loss stays comparable when banks are added to it later; every
+    segment of the other banks trains.
+    """
+    train, val = banks[0].split()
+    train_segments = [(banks[0], i) for i in train]
+    for b in banks[1:]:
+        train_segments += [(b, i) for i in b.ids]
+    return train_segments, [(banks[0], i) for i in val]
+
+
+def _bank_record(bank):
+    return dict(path_name=bank.path.name, plan_key=bank.manifest["plan_key"], segments=len(bank),
+                seconds=round(bank.seconds(), 2))
 
 
 def _atomic_json(path, obj):
@@ -194,7 +214,8 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
         lr_patience=6, min_lr=2e-5, pool=48, refresh_every=20, progress=True, max_steps=None, jit=True):
     """Train (or go on training) one stage for ``minutes`` of wall-clock time; returns the state dict.
 
-    stage: "cochlea", "ihc", "anfh", "anfm" or "anfl". bank_dir: a bank folder (:mod:`.bank`).
+    stage: "cochlea", "ihc", "anfh", "anfm" or "anfl". bank_dir: a bank folder (:mod:`.bank`), or a
+    list of them (validation on the first one's held-out segments, see :func:`training_split`).
     out_dir: the run folder; when it holds a run, training resumes from it (its architecture,
     learning rate and step count). architecture: a models.MODEL_INFO name of the stage's family
     (default :data:`DEFAULT_ARCHITECTURE`). lr: Adam learning rate of a new run.
@@ -222,10 +243,10 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
     layout = window_layout(architecture, window or DEFAULT_WINDOW[stage])
     batch_size = int(batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
 
-    bank = _bank.Bank(bank_dir)
-    train_ids, val_ids = bank.split()
-    sampler = Sampler(bank, stage, train_ids, layout, seed=seed, pool=pool, refresh_every=refresh_every)
-    val_sampler = Sampler(bank, stage, val_ids, layout, seed=10_000, pool=max(8, val_batches), refresh_every=0)
+    banks = [_bank.Bank(d) for d in ([bank_dir] if isinstance(bank_dir, (str, os.PathLike)) else bank_dir)]
+    train_segments, val_segments = training_split(banks)
+    sampler = Sampler(train_segments, stage, layout, seed=seed, pool=pool, refresh_every=refresh_every)
+    val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, val_batches), refresh_every=0)
     val_data = [val_sampler.batch(batch_size) for _ in range(val_batches)]
 
     model = _models.build_model(architecture, n_cf=1)
@@ -249,11 +270,11 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
                                           dtype="float32"))
         state = dict(format=RUN_FORMAT, stage=stage, architecture=architecture, seed=seed, sessions=0,
                      batch_size=batch_size, layout=dict(zip(("left", "window", "right", "length"), layout)),
-                     bank=dict(path_name=pathlib.Path(bank_dir).name, plan_key=bank.manifest["plan_key"],
-                               segments=len(bank), seconds=round(bank.seconds(), 2)),
+                     bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      step=0, wall_s=0.0, lr=lr, best_val=None, best_step=None, wait=0, history=[])
     state["sessions"] += 1
+    state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
@@ -326,7 +347,7 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
 def _main(argv=None):
     p = argparse.ArgumentParser(prog="python -m connear_helpers.training.fit", description=__doc__.split("\n")[0])
     p.add_argument("stage", choices=STAGES)
-    p.add_argument("--bank", required=True)
+    p.add_argument("--bank", required=True, nargs="+", help="bank folder(s); validation uses the first one's")
     p.add_argument("--out", required=True)
     p.add_argument("--architecture", default=None)
     p.add_argument("--minutes", type=float, default=60.0)

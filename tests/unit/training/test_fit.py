@@ -115,3 +115,24 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     assert json.loads((out / "state.json").read_text())["step"] == 7
     assert (out / "last.weights.h5").is_file()
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored
+
+
+def test_banks_can_be_added_to_a_run_without_moving_its_validation_set(tiny_bank_path, tmp_path):
+    """A second bank adds training segments only: validation stays on the first bank's
+    held-out segments, so a resumed run's validation losses remain comparable."""
+    extra = tmp_path / "bank2"
+    B.build_bank(extra, plan=[dict(TINY_PLAN[1], id="seg0000")], progress=False)
+    first, second = B.Bank(tiny_bank_path), B.Bank(extra)
+    train, val = F.training_split([first])
+    train2, val2 = F.training_split([first, second])
+    ids = lambda pairs: [(p[0].path, p[1]) for p in pairs]  # noqa: E731
+    assert ids(val2) == ids(val) == [(first.path, i) for i in first.split()[1]]
+    assert ids(train2) == ids(train) + [(second.path, "seg0000")]
+    assert not set(ids(train)) & set(ids(val))
+    out = tmp_path / "run"
+    kw = dict(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+              progress=False, jit=False)
+    F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=5, **kw)
+    state = F.fit("ihc", [tiny_bank_path, extra], out, minutes=5, max_steps=10, **kw)
+    assert [b["path_name"] for b in state["banks"]] == [first.path.name, "bank2"]
+    assert state["bank"]["path_name"] == first.path.name and state["step"] == 10
