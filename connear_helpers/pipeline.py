@@ -531,6 +531,40 @@ def prepare(weights="connear-lab", mode="full", family="ihc", cnn_anf_input="ref
     return Setup(mode, models, None, label, cnn_weights.weights_quality(weights))
 
 
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How an evaluation simulates: the arguments every compute function of
+    :mod:`connear_helpers.analysis.evaluations` shares.
+
+    weights: CoNNear weight source ("connear-lab", "official", a folder, a file, a dict of models)
+        or None (the reference model only).
+    mode: "full" (TL cochlea drives the CNN stages) or "light" (the CoNNear cochlea).
+    cnn_anf_input: what drives the CoNNear ANF models: "reference" (the reference IHC potential,
+        the paper's evaluation of each stage) or "cnn" (the CoNNear IHC, the chain).
+    reference_options: verhulst2018.simulate options, a dict (None: :data:`PAPER_REFERENCE_OPTIONS`;
+        "engine" is one of them, default :data:`ENGINE_FOR_COMPARISON`).
+    cache: a :class:`SimulationCache` (None: the shared in-memory one).
+    progress: show progress bars.
+    """
+
+    weights: object = "connear-lab"
+    mode: str = "full"
+    cnn_anf_input: str = "reference"
+    reference_options: dict | None = None
+    cache: object = None
+    progress: bool = False
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f'mode must be "full" (TL cochlea) or "light" (CNN cochlea), got {self.mode!r}')
+        if self.cnn_anf_input not in ("cnn", "reference"):
+            raise ValueError(f'cnn_anf_input must be "cnn" or "reference", got {self.cnn_anf_input!r}')
+
+    def prepare(self, family):
+        """The :class:`Setup` (models) of these options for family "ihc" or "anf" (:func:`prepare`)."""
+        return prepare(self.weights, self.mode, family, self.cnn_anf_input)
+
+
 def _models_key(models):
     if models is None:
         return None

@@ -10,6 +10,12 @@ paper's figures (:mod:`connear_helpers.paper.figures`), the lab's panels
 (:mod:`connear_helpers.training.evaluate`), so every number is computed in one place.
 :data:`QUICK` holds the reduced settings of ``quick=True`` (same code path).
 
+After its metric's own parameters, every compute function takes ``options``, a
+:class:`connear_helpers.pipeline.RunOptions` (weights, mode, cnn_anf_input, reference options,
+cache, progress; None means ``RunOptions()``), and ``setup``, a :class:`connear_helpers.pipeline.Setup`
+already prepared (its mode and loaded models are used instead of ``options.weights`` and
+``options.mode``; panels and the evaluation load their models once this way).
+
 Reference-model options default to :data:`connear_helpers.pipeline.PAPER_REFERENCE_OPTIONS`
 (cochlear irregularities of subject 1 and the SciPy <= 1.16 integrator), with which the paper's
 curves were made; the verhulst2018 engine is one of these options (``"engine": "fast"``), the
@@ -84,6 +90,14 @@ def build_stimuli(metric, fs, levels_db_spl=None, freqs_hz=None, tone_s=None, fm
         tone_onset_s=recipe.silence_before_s, tone_s=recipe.tone_s, recipe=recipe)
 
 
+def _simulation(options, family):
+    """The keyword arguments of pipeline.simulate_batch that come from the run options."""
+    kw = dict(reference_options=options.reference_options, cache=options.cache, progress=options.progress)
+    if family == "anf":
+        kw["cnn_anf_input"] = options.cnn_anf_input
+    return kw
+
+
 def _fs_for(setup):
     return FS_REFERENCE if setup.mode == "full" else FS_CNN
 
@@ -97,9 +111,8 @@ def _crop(x, context):
 # compute functions (the numbers behind figures, widgets and the evaluation)
 
 
-def compute_excitation_patterns(weights="connear-lab", freqs_hz=(500.0, 1000.0, 2000.0),
-                                levels_db_spl=tuple(range(0, 101, 10)), cf=None, mode="full",
-                                reference_options=None, cache=None, progress=False, setup=None):
+def compute_excitation_patterns(freqs_hz=(500.0, 1000.0, 2000.0), levels_db_spl=tuple(range(0, 101, 10)),
+                                cf=None, options=None, setup=None):
     """Metric 1: mean IHC potential across CF for pure tones (spec §4.2).
 
     freqs_hz: tone frequencies (Hz, not snapped). levels_db_spl: levels (dB SPL). cf: CFs (Hz) to
@@ -107,12 +120,13 @@ def compute_excitation_patterns(weights="connear-lab", freqs_hz=(500.0, 1000.0, 
     Returns dict: setup, freqs_hz (n_f,), levels_db_spl (n_l,), cf_hz (n_cf,),
     ref {freq: (n_l, n_cf) V}, cnn {freq: (n_l, n_cf) V} or None.
     """
-    setup = setup or pipeline.prepare(weights, mode, "ihc")
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_excitation_pattern", fs, levels_db_spl, freqs_hz)
     channels = _channels(cf)
     res = pipeline.simulate_batch(stim.signals, fs, setup, channels=channels, family="ihc",
-                         reference_options=reference_options, cache=cache, progress=progress)
+                                  **_simulation(options, "ihc"))
     freqs = np.unique(stim.freqs_hz)
     levels = np.asarray(stim.levels_db_spl[stim.freqs_hz == freqs[0]])
     ref, cnn = {}, ({} if setup.has_cnn else None)
@@ -134,8 +148,7 @@ def _channels(cf):
     return np.unique(np.atleast_1d(_cf.nearest_cf_index(_cf.connear_cfs(), np.asarray(cf, float))))
 
 
-def compute_ac_dc_ratio(weights="connear-lab", freqs_hz=None, level_db_spl=80.0, mode="full",
-                        reference_options=None, cache=None, progress=False, setup=None):
+def compute_ac_dc_ratio(freqs_hz=None, level_db_spl=80.0, options=None, setup=None):
     """Metric 2: AC/DC ratio of the IHC potential vs frequency, each tone at its own CF (§4.3).
 
     freqs_hz: tone frequencies (Hz; default the paper's 20 log-spaced 150-8000 Hz), snapped to CFs.
@@ -144,11 +157,12 @@ def compute_ac_dc_ratio(weights="connear-lab", freqs_hz=None, level_db_spl=80.0,
     trace_ref, trace_cnn (n, 2048) cropped IHC potentials (V), time_s (2048,) from the crop start,
     ac_window_s, dc_window_s (the analysis windows, s).
     """
-    setup = setup or pipeline.prepare(weights, mode, "ihc")
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_ac_dc_ratio", fs, [level_db_spl], freqs_hz)
     res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
-                         reference_options=reference_options, cache=cache, progress=progress)
+                                  **_simulation(options, "ihc"))
     ref = np.stack([_crop(r.ihc_ref[:, 0], IHC_CONTEXT) for r in res])
     freqs, ratio_ref = metrics.ac_dc_curve(ref, stim.freqs_hz, FS_CNN)
     out = dict(setup=setup, freqs_hz=freqs, ratio_ref=ratio_ref, ratio_cnn=None, trace_ref=ref,
@@ -162,18 +176,18 @@ def compute_ac_dc_ratio(weights="connear-lab", freqs_hz=None, level_db_spl=80.0,
     return out
 
 
-def compute_level_growth(weights="connear-lab", freq_hz=4000.0, levels_db_spl=tuple(range(0, 101, 10)),
-                         mode="full", reference_options=None, cache=None, progress=False, setup=None):
+def compute_level_growth(freq_hz=4000.0, levels_db_spl=tuple(range(0, 101, 10)), options=None, setup=None):
     """Metric 3: RMS of the DC-removed IHC potential vs level at the CF of freq_hz (spec §4.4).
 
     Returns dict: setup, freq_hz (snapped, Hz), levels_db_spl (n,), rms_ref, rms_cnn (n,) in V
     (rms_cnn None without CNN).
     """
-    setup = setup or pipeline.prepare(weights, mode, "ihc")
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("ihc")
     fs = _fs_for(setup)
     stim = build_stimuli("ihc_level_growth", fs, levels_db_spl, [freq_hz])
     res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="ihc",
-                         reference_options=reference_options, cache=cache, progress=progress)
+                                  **_simulation(options, "ihc"))
     ref = np.stack([_crop(r.ihc_ref[:, 0], IHC_CONTEXT) for r in res])
     out = dict(setup=setup, freq_hz=float(stim.freqs_hz[0]), levels_db_spl=stim.levels_db_spl,
                rms_ref=metrics.level_growth(ref, FS_CNN), rms_cnn=None)
@@ -192,10 +206,9 @@ def _anf_responses(res, fibres, setup):
     return ref, cnn
 
 
-def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), kinds=("pure", "sam"),
-                             levels_db_spl=(70.0,), tone_s=None, fm_hz=None, modulation_depth=None,
-                             fibres=FIBRES, mode="full", cnn_anf_input="reference",
-                             reference_options=None, cache=None, progress=False, setup=None):
+def compute_anf_firing_rates(freqs_hz=(1000.0, 4000.0), kinds=("pure", "sam"), levels_db_spl=(70.0,),
+                             tone_s=None, fm_hz=None, modulation_depth=None, fibres=FIBRES, options=None,
+                             setup=None):
     """Metric 4: ANF firing rates over time to pure and SAM tones at CFs (spec §4.5).
 
     freqs_hz: tone frequencies (Hz), snapped to CFs and read at those CFs. kinds: "pure" and/or
@@ -204,7 +217,8 @@ def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), k
     Returns dict: setup, time_s (n_crop,) from the crop start (tone onset at 5 ms), conditions:
     list of (kind, freq_hz snapped, level), ref / cnn: {fibre: (n_conditions, n_crop) spikes/s}.
     """
-    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("anf")
     fs = _fs_for(setup)
     conditions, ref, cnn = [], {f: [] for f in fibres}, ({f: [] for f in fibres} if setup.has_cnn else None)
     for kind in kinds:
@@ -213,8 +227,7 @@ def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), k
                              fm_hz=fm_hz if kind == "sam" else None,
                              modulation_depth=modulation_depth if kind == "sam" else None)
         res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
-                             fibres=fibres, cnn_anf_input=cnn_anf_input,
-                             reference_options=reference_options, cache=cache, progress=progress)
+                             fibres=fibres, **_simulation(options, "anf"))
         r, c = _anf_responses(res, fibres, setup)
         for f in fibres:
             ref[f].append(r[f])
@@ -228,20 +241,19 @@ def compute_anf_firing_rates(weights="connear-lab", freqs_hz=(1000.0, 4000.0), k
     return dict(setup=setup, time_s=np.arange(n) / FS_CNN, conditions=conditions, ref=ref, cnn=cnn)
 
 
-def compute_rate_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), levels_db_spl=tuple(range(0, 101, 10)),
-                       fibres=FIBRES, mode="full", cnn_anf_input="reference", reference_options=None,
-                       cache=None, progress=False, setup=None):
+def compute_rate_level(freqs_hz=(1000.0, 4000.0), levels_db_spl=tuple(range(0, 101, 10)), fibres=FIBRES,
+                       options=None, setup=None):
     """Metric 5: mean rate 10-40 ms after onset of 50-ms tones vs level, at CFs (spec §4.6).
 
     Returns dict: setup, freqs_hz (n_f,) snapped, levels_db_spl (n_l,), ref / cnn:
     {fibre: (n_f, n_l) spikes/s}.
     """
-    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("anf")
     fs = _fs_for(setup)
     stim = build_stimuli("anf_rate_level", fs, levels_db_spl, freqs_hz)
     res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
-                         fibres=fibres, cnn_anf_input=cnn_anf_input,
-                         reference_options=reference_options, cache=cache, progress=progress)
+                         fibres=fibres, **_simulation(options, "anf"))
     r, c = _anf_responses(res, fibres, setup)
     n_l = np.atleast_1d(levels_db_spl).size
     n_f = stim.signals.shape[0] // n_l
@@ -253,24 +265,22 @@ def compute_rate_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), levels_
                 ref=curves(r), cnn=curves(c))
 
 
-def compute_synchrony_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), levels_db_spl=tuple(range(0, 101, 5)),
-                            tone_s=None, fm_hz=100.0, modulation_depth=1.0, fibres=FIBRES, mode="full",
-                            cnn_anf_input="reference", reference_options=None, cache=None, progress=False,
-                            setup=None):
+def compute_synchrony_level(freqs_hz=(1000.0, 4000.0), levels_db_spl=tuple(range(0, 101, 5)), tone_s=None,
+                            fm_hz=100.0, modulation_depth=1.0, fibres=FIBRES, options=None, setup=None):
     """Metric 6: vector strength at fm of the rate to SAM tones vs level, at CFs (spec §4.7).
 
     tone_s: SAM duration (default 0.4 s); the analysis window is the whole tone (from 5 ms after the
     crop start). Returns dict: setup, freqs_hz (n_f,), levels_db_spl (n_l,), fm_hz,
     ref / cnn: {fibre: (n_f, n_l) vector strength}.
     """
-    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("anf")
     fs = _fs_for(setup)
     stim = build_stimuli("anf_synchrony_level", fs, levels_db_spl, freqs_hz, tone_s=tone_s,
                          fm_hz=None if fm_hz == 100.0 else fm_hz,
                          modulation_depth=None if modulation_depth == 1.0 else modulation_depth)
     res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
-                         fibres=fibres, cnn_anf_input=cnn_anf_input,
-                         reference_options=reference_options, cache=cache, progress=progress)
+                         fibres=fibres, **_simulation(options, "anf"))
     r, c = _anf_responses(res, fibres, setup)
     onset = metrics.ANF_SYNCHRONY_WINDOW_S[0]
     window = (onset, onset + stim.tone_s)
@@ -286,9 +296,8 @@ def compute_synchrony_level(weights="connear-lab", freqs_hz=(1000.0, 4000.0), le
                 fm_hz=float(fm_hz), ref=curves(r), cnn=curves(c))
 
 
-def compute_adaptation(weights="connear-lab", freq_hz=1000.0, level_db_spl=70.0, tone_s=1.0,
-                       probe_s=None, fibres=FIBRES, mode="full", cnn_anf_input="reference",
-                       reference_options=None, cache=None, progress=False, setup=None):
+def compute_adaptation(freq_hz=1000.0, level_db_spl=70.0, tone_s=1.0, probe_s=None, fibres=FIBRES, options=None,
+                       setup=None):
     """Fig. 4a: ANF rates to a long tone and the adaptation ratio rate(probe)/rate(end) (§4.8).
 
     tone_s: tone duration (s). probe_s: time after onset of the probe (default 0.4 s, or
@@ -296,13 +305,13 @@ def compute_adaptation(weights="connear-lab", freq_hz=1000.0, level_db_spl=70.0,
     Returns dict: setup, time_s (n,) from tone onset, ref / cnn {fibre: (n,) spikes/s},
     ratio_ref / ratio_cnn {fibre: float}, probe_s, tone_s, freq_hz (snapped).
     """
-    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("anf")
     fs = _fs_for(setup)
     stim = build_stimuli("anf_adaptation", fs, [level_db_spl], [freq_hz],
                          tone_s=None if tone_s == 1.0 else tone_s)
     res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
-                         fibres=fibres, cnn_anf_input=cnn_anf_input,
-                         reference_options=reference_options, cache=cache, progress=progress)
+                         fibres=fibres, **_simulation(options, "anf"))
     r, c = _anf_responses(res, fibres, setup)
     onset = stim.tone_onset_s - ANF_CONTEXT[0] / FS_CNN
     probe = probe_s if probe_s is not None else (0.4 if stim.tone_s >= 0.5 else stim.tone_s / 3)
@@ -323,10 +332,8 @@ def compute_adaptation(weights="connear-lab", freq_hz=1000.0, level_db_spl=70.0,
 RECOVERY_LEVELS_DB_SPL = {"anfh": 60.0, "anfm": 65.0, "anfl": 75.0}
 
 
-def compute_onset_recovery(weights="connear-lab", intervals_s=tuple(round(0.1 * k, 1) for k in range(1, 20)),
-                           freq_hz=2000.0, levels_db_spl=None, fibres=FIBRES, mode="full",
-                           cnn_anf_input="reference", reference_options=None, cache=None, progress=False,
-                           setup=None, keep_traces=False):
+def compute_onset_recovery(intervals_s=tuple(round(0.1 * k, 1) for k in range(1, 20)), freq_hz=2000.0,
+                           levels_db_spl=None, fibres=FIBRES, options=None, setup=None, keep_traces=False):
     """Fig. 4b: onset peak of the second of two 100-ms tones vs the silent interval (spec §4.8).
 
     intervals_s: offset-to-onset intervals (s); peaks are normalised by the longest one.
@@ -335,7 +342,8 @@ def compute_onset_recovery(weights="connear-lab", intervals_s=tuple(round(0.1 * 
     Returns dict: setup, intervals_s (n,), ref / cnn {fibre: (n,) normalised peak},
     and with keep_traces trace_ref / trace_cnn {fibre: (n, n_crop) spikes/s}, time_s.
     """
-    setup = setup or pipeline.prepare(weights, mode, "anf", cnn_anf_input)
+    options = options or pipeline.RunOptions()
+    setup = setup or options.prepare("anf")
     fs = _fs_for(setup)
     levels = dict(RECOVERY_LEVELS_DB_SPL if levels_db_spl is None else levels_db_spl)
     intervals = np.asarray(sorted(set(float(i) for i in intervals_s)))
@@ -348,12 +356,11 @@ def compute_onset_recovery(weights="connear-lab", intervals_s=tuple(round(0.1 * 
     if setup.mode == "full":  # the reference of all levels as one parallel batch (then cached)
         pipeline.reference_batch(np.concatenate([st.signals for st in stims.values()]), fs,
                         row_channels=np.concatenate([st.cf_index for st in stims.values()]), anf=True,
-                        reference_options=reference_options, cache=cache, progress=progress)
+                                 **_simulation(options, "ihc"))
     for f in fibres:
         stim = stims[f]
         res = pipeline.simulate_batch(stim.signals, fs, setup, row_channels=stim.cf_index, family="anf",
-                             fibres=(f,), cnn_anf_input=cnn_anf_input,
-                             reference_options=reference_options, cache=cache, progress=progress)
+                             fibres=(f,), **_simulation(options, "anf"))
         r, c = _anf_responses(res, (f,), setup)
         onsets = metrics.second_tone_onsets(stim.intervals_s, stim.tone_onset_s - ANF_CONTEXT[0] / FS_CNN, tone_s)
         out["ref"][f] = metrics.onset_peak_recovery(r[f], FS_CNN, onsets, tone_s)

@@ -104,8 +104,10 @@ class PanelState:
         return self._setups[key]
 
     def kw(self, mode, family):
-        return dict(setup=self.setup(mode, family), reference_options=self.reference_options,
-                    cache=self.cache, progress=self.progress)
+        """The ``options`` and ``setup`` arguments of the compute functions for a mode and family."""
+        options = pipeline.RunOptions(self.weights, mode, self.cnn_anf_input, self.reference_options, self.cache,
+                                      self.progress)
+        return dict(options=options, setup=self.setup(mode, family))
 
 
 def _levels(level_range, level_step):
@@ -135,8 +137,8 @@ def update_ihc_excitation_patterns(state, freq_hz=1000.0, level_range=(10.0, 90.
     Returns (fig, table) as connear_helpers.paper.fig2.fig2_ihc_excitation_patterns.
     """
     cf = tuple(_cf.connear_cfs()[::4]) if state.quick else None
-    d = evaluations.compute_excitation_patterns(None, (float(freq_hz),), _levels(level_range, level_step), cf, mode,
-                                            **state.kw(mode, "ihc"))
+    d = evaluations.compute_excitation_patterns((float(freq_hz),), _levels(level_range, level_step), cf,
+                                                **state.kw(mode, "ihc"))
     return fig2.draw_excitation_patterns(d)
 
 
@@ -148,7 +150,7 @@ def update_ihc_ac_dc_ratio(state, level_db_spl=80.0, inset_freq_hz=500.0, mode="
     Returns (fig, table) as connear_helpers.paper.fig3.fig3a_ihc_ac_dc_ratio.
     """
     freqs = evaluations.paper_ac_dc_freqs(evaluations.QUICK["fig3a"]["n_freqs"] if state.quick else 20)
-    d = evaluations.compute_ac_dc_ratio(None, freqs, float(level_db_spl), mode, **state.kw(mode, "ihc"))
+    d = evaluations.compute_ac_dc_ratio(freqs, float(level_db_spl), **state.kw(mode, "ihc"))
     return fig3.draw_ac_dc_ratio(d, inset_freq_hz=float(inset_freq_hz))
 
 
@@ -158,7 +160,7 @@ def update_ihc_level_growth(state, freq_hz=4000.0, mode="full"):
     Levels 0:10:100 dB SPL (quick: 0, 30, 60, 90). Returns (fig, table) as fig3b_ihc_level_growth.
     """
     levels = evaluations.QUICK["fig3b"]["levels_db_spl"] if state.quick else tuple(float(v) for v in range(0, 101, 10))
-    d = evaluations.compute_level_growth(None, float(freq_hz), levels, mode, **state.kw(mode, "ihc"))
+    d = evaluations.compute_level_growth(float(freq_hz), levels, **state.kw(mode, "ihc"))
     return fig3.draw_level_growth(d)
 
 
@@ -175,10 +177,10 @@ def update_anf_firing_rates(state, cf_hz=4000.0, level_db_spl=70.0, stimulus="sa
     tone_s = evaluations.QUICK["fig5"]["tone_s"] if state.quick else None
     sam = stimulus == "sam"
     d = evaluations.compute_anf_firing_rates(
-        None, (float(cf_hz),), (stimulus,), (float(level_db_spl),), tone_s,
+        (float(cf_hz),), (stimulus,), (float(level_db_spl),), tone_s,
         fm_hz=float(fm_hz) if sam and float(fm_hz) != 100.0 else None,
         modulation_depth=float(depth) if sam and float(depth) != 1.0 else None,
-        mode=mode, cnn_anf_input=state.cnn_anf_input, **state.kw(mode, "anf"))
+        **state.kw(mode, "anf"))
     return fig5.draw_anf_firing_rates(d)
 
 
@@ -189,8 +191,8 @@ def update_anf_rate_level(state, cfs_hz=(1000.0, 4000.0), mode="full"):
     Returns (fig, table) as fig6a_anf_rate_level.
     """
     levels = evaluations.QUICK["fig6a"]["levels_db_spl"] if state.quick else tuple(float(v) for v in range(0, 101, 10))
-    d = evaluations.compute_rate_level(None, tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels, mode=mode,
-                                   cnn_anf_input=state.cnn_anf_input, **state.kw(mode, "anf"))
+    d = evaluations.compute_rate_level(tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels,
+                                       **state.kw(mode, "anf"))
     return fig6.draw_rate_level(d)
 
 
@@ -203,9 +205,8 @@ def update_anf_synchrony_level(state, cfs_hz=(1000.0, 4000.0), fm_hz=100.0, mode
     quick = evaluations.QUICK["fig6b"]
     levels = quick["levels_db_spl"] if state.quick else tuple(float(v) for v in range(0, 101, 5))
     tone_s = quick["tone_s"] if state.quick else None
-    d = evaluations.compute_synchrony_level(None, tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels, tone_s,
-                                        float(fm_hz), mode=mode, cnn_anf_input=state.cnn_anf_input,
-                                        **state.kw(mode, "anf"))
+    d = evaluations.compute_synchrony_level(tuple(float(f) for f in np.atleast_1d(cfs_hz)), levels, tone_s,
+                                            float(fm_hz), **state.kw(mode, "anf"))
     return fig6.draw_synchrony_level(d)
 
 
@@ -221,10 +222,9 @@ def update_anf_adaptation_recovery(state, isi_s=0.4, mode="full"):
         raise ValueError(f"isi_s must be in (0, 1.9] s, got {isi_s!r}")
     base = evaluations.QUICK["fig4b"]["intervals_s"] if state.quick else tuple(round(0.1 * k, 1) for k in range(1, 20))
     kw = state.kw(mode, "anf")
-    adaptation = evaluations.compute_adaptation(None, tone_s=evaluations.QUICK["fig4a"]["tone_s"] if state.quick else 1.0,
-                                            mode=mode, cnn_anf_input=state.cnn_anf_input, **kw)
-    recovery = evaluations.compute_onset_recovery(None, tuple(sorted(set(base) | {isi})), mode=mode,
-                                              cnn_anf_input=state.cnn_anf_input, keep_traces=True, **kw)
+    adaptation = evaluations.compute_adaptation(tone_s=evaluations.QUICK["fig4a"]["tone_s"] if state.quick else 1.0,
+                                                **kw)
+    recovery = evaluations.compute_onset_recovery(tuple(sorted(set(base) | {isi})), keep_traces=True, **kw)
     return fig4.draw_adaptation_recovery(adaptation, recovery, isi)
 
 

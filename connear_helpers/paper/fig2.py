@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pipeline import RunOptions
 from ..analysis.evaluations import (
     _pick,
     compute_excitation_patterns,
@@ -25,7 +26,8 @@ def fig2_ihc_excitation_patterns(weights="connear-lab", *, quick=False, freqs_hz
     """
     freqs = _pick(freqs_hz, quick, "fig2", "freqs_hz", (500.0, 1000.0, 2000.0))
     levels = _pick(levels_db_spl, quick, "fig2", "levels_db_spl", tuple(float(v) for v in range(0, 101, 10)))
-    d = compute_excitation_patterns(weights, freqs, levels, cf, mode, reference_options, cache, progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_excitation_patterns(freqs, levels, cf, options=options)
     return draw_excitation_patterns(d)
 
 

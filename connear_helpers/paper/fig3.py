@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pipeline import RunOptions
 from ..analysis.evaluations import (
     QUICK,
     _pick,
@@ -28,7 +29,8 @@ def fig3a_ihc_ac_dc_ratio(weights="connear-lab", *, quick=False, freqs_hz=None, 
     """
     if freqs_hz is None:
         freqs_hz = paper_ac_dc_freqs(QUICK["fig3a"]["n_freqs"] if quick else 20)
-    d = compute_ac_dc_ratio(weights, freqs_hz, level_db_spl, mode, reference_options, cache, progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_ac_dc_ratio(freqs_hz, level_db_spl, options=options)
     return draw_ac_dc_ratio(d)
 
 
@@ -77,7 +79,8 @@ def fig3b_ihc_level_growth(weights="connear-lab", *, quick=False, freq_hz=4000.0
     Returns (fig, table): level_db_spl, vihc_rms_ref_mV, vihc_rms_cnn_mV (if CNN).
     """
     levels = _pick(levels_db_spl, quick, "fig3b", "levels_db_spl", tuple(float(v) for v in range(0, 101, 10)))
-    d = compute_level_growth(weights, freq_hz, levels, mode, reference_options, cache, progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_level_growth(freq_hz, levels, options=options)
     return draw_level_growth(d)
 
 

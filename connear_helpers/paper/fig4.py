@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pipeline import RunOptions
 from ..analysis.evaluations import (
     _pick,
     compute_adaptation,
@@ -24,8 +25,8 @@ def fig4a_anf_adaptation(weights="connear-lab", *, quick=False, freq_hz=1000.0, 
     adaptation_ratio_ref/_cnn (rate at the probe time / rate at the tone end, per fibre H/M/L).
     """
     tone = _pick(tone_s, quick, "fig4a", "tone_s", 1.0)
-    d = compute_adaptation(weights, freq_hz, level_db_spl, tone, mode=mode,
-                           reference_options=reference_options, cache=cache, progress=progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_adaptation(freq_hz, level_db_spl, tone, options=options)
     return draw_adaptation(d)
 
 
@@ -67,8 +68,8 @@ def fig4b_anf_onset_recovery(weights="connear-lab", *, quick=False, intervals_s=
     Returns (fig, table): interval_s and onset_peak_<fibre>_ref/_cnn (normalised to 1.9 s).
     """
     intervals = _pick(intervals_s, quick, "fig4b", "intervals_s", tuple(round(0.1 * k, 1) for k in range(1, 20)))
-    d = compute_onset_recovery(weights, intervals, freq_hz, mode=mode, reference_options=reference_options,
-                               cache=cache, progress=progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_onset_recovery(intervals, freq_hz, options=options)
     return draw_onset_recovery(d)
 
 

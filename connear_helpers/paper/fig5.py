@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 from ..analysis import metrics
+from ..pipeline import RunOptions
 from ..analysis.evaluations import (
     _pick,
     compute_anf_firing_rates,
@@ -23,8 +24,9 @@ def fig5_anf_firing_rates(weights="connear-lab", *, quick=False, freqs_hz=(1000.
     Returns (fig, table): time_ms and rate_<kind>_<f>Hz_<fibre>_ref/_cnn (spikes/s).
     """
     tone = _pick(tone_s, quick, "fig5", "tone_s", None)
-    d = compute_anf_firing_rates(weights, freqs_hz, ("pure", "sam"), (level_db_spl,), tone, mode=mode,
-                                 reference_options=reference_options, cache=cache, progress=progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_anf_firing_rates(freqs_hz, ("pure", "sam"), (level_db_spl,), tone,
+                                 options=options)
     return draw_anf_firing_rates(d)
 
 

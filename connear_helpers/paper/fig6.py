@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..pipeline import RunOptions
 from ..analysis.evaluations import (
     _pick,
     compute_rate_level,
@@ -26,8 +27,8 @@ def fig6a_anf_rate_level(weights="connear-lab", *, quick=False, freqs_hz=(1000.0
     Returns (fig, table): level_db_spl and rate_<fibre>_<f>Hz_ref/_cnn (spikes/s).
     """
     levels = _pick(levels_db_spl, quick, "fig6a", "levels_db_spl", tuple(float(v) for v in range(0, 101, 10)))
-    d = compute_rate_level(weights, freqs_hz, levels, mode=mode, reference_options=reference_options,
-                           cache=cache, progress=progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_rate_level(freqs_hz, levels, options=options)
     return draw_rate_level(d)
 
 
@@ -95,8 +96,8 @@ def fig6b_anf_synchrony_level(weights="connear-lab", *, quick=False, freqs_hz=(1
     """
     levels = _pick(levels_db_spl, quick, "fig6b", "levels_db_spl", tuple(float(v) for v in range(0, 101, 5)))
     tone = _pick(tone_s, quick, "fig6b", "tone_s", None)
-    d = compute_synchrony_level(weights, freqs_hz, levels, tone, mode=mode, reference_options=reference_options,
-                                cache=cache, progress=progress)
+    options = RunOptions(weights, mode, reference_options=reference_options, cache=cache, progress=progress)
+    d = compute_synchrony_level(freqs_hz, levels, tone, options=options)
     return draw_synchrony_level(d)
 
 

@@ -66,9 +66,9 @@ def train_all_cpu(out_dir, stages=ORDER, minutes=60.0, bank_segments=48, seed=0,
             if init is None and stage in ("anfm", "anfl") and (runs / "anfh" / "anfh.weights.h5").is_file():
                 init, arch = runs / "anfh" / "anfh.weights.h5", json.loads(
                     (runs / "anfh" / "state.json").read_text())["architecture"]
-        states[stage] = _fit.fit(stage, bank_dir, run, architecture=arch, minutes=minutes,
-                                 init_weights=None if init is None else str(init), seed=seed, progress=progress,
-                                 val_every=200 if stage == "cochlea" else 500)
+        config = _fit.FitConfig(architecture=arch, init_weights=None if init is None else str(init), seed=seed,
+                                val_every=200 if stage == "cochlea" else 500)
+        states[stage] = _fit.fit(stage, bank_dir, run, config, minutes=minutes, progress=progress)
     if ship is not None:
         from .weight_set import assemble
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import pathlib
@@ -141,7 +142,7 @@ def _setup(weights, mode, family, fibres=constants.FIBRES):
     return pipeline.Setup(mode, models, None, cnn_weights.weights_label(weights))
 
 
-def _compare(compute, args, setup, kw, **extra):
+def _compare(compute, args, setup, options, **extra):
     """One metric: the reference and the CNN numbers of ``compute`` (a evaluations.compute_* function).
 
     Full mode: each CNN stage on its own, as the paper evaluates it (the IHC CNN on the reference
@@ -149,13 +150,12 @@ def _compare(compute, args, setup, kw, **extra):
     chain (cochlea, IHC, ANF) against the full reference model (TL cochlea, IHC, ANF).
     """
     if setup.mode == "full":
-        return compute(None, *args, mode="full", setup=setup, **extra, **kw)
-    if "cnn_anf_input" in compute.__code__.co_varnames:
-        extra = dict(extra, cnn_anf_input="cnn")
-    cnn = compute(None, *args, mode="light", setup=setup, **extra, **kw)
+        return compute(*args, options=dataclasses.replace(options, mode="full"), setup=setup, **extra)
+    cnn = compute(*args, options=dataclasses.replace(options, mode="light", cnn_anf_input="cnn"), setup=setup,
+                  **extra)
     reference_only = pipeline.Setup("full", None, None, setup.label)
-    ref = compute(None, *args, mode="full", setup=reference_only,
-                  **{k: v for k, v in extra.items() if k != "cnn_anf_input"}, **kw)
+    ref = compute(*args, options=dataclasses.replace(options, mode="full", cnn_anf_input="reference"),
+                  setup=reference_only, **extra)
     return dict(cnn, **{k: v for k, v in ref.items() if k == "ref" or k.endswith("_ref")})
 
 
@@ -201,7 +201,7 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
     fibres = tuple(f for f in constants.FIBRES if f in models)
     t0 = time.perf_counter()
     opts = pipeline._check_options(EVALUATION_REFERENCE_OPTIONS if reference_options is None else reference_options)
-    kw = dict(reference_options=opts, cache=cache, progress=progress)
+    options = pipeline.RunOptions(weights, mode, reference_options=opts, cache=cache, progress=progress)
     ihc_setup = _setup(weights, mode, "ihc") if "ihc" in models else None
     anf_setup = _setup(weights, mode, "anf", fibres) if fibres else None
     from ..cnn.weights import weights_label
@@ -211,29 +211,30 @@ def evaluate(weights, quick=False, mode="full", reference_options=None, cache=No
 
     if ihc_setup is not None:
         # Suppl. Fig. 1: excitation patterns
-        d = _compare(evaluations.compute_excitation_patterns, (cfg["excitation_freqs_hz"], cfg["excitation_levels_db_spl"],
-                                                           cfg["excitation_cf"]), ihc_setup, kw)
+        args = (cfg["excitation_freqs_hz"], cfg["excitation_levels_db_spl"], cfg["excitation_cf"])
+        d = _compare(evaluations.compute_excitation_patterns, args, ihc_setup, options)
         freqs, table = excitation_rmse(d["ref"], d["cnn"])
         out["ihc_excitation"] = dict(levels_db_spl=d["levels_db_spl"], freqs_hz=freqs, n_cf=d["cf_hz"].size,
                                      rmse=table)
 
         # Fig. 3b: level growth
-        d = _compare(evaluations.compute_level_growth, (cfg["growth_freq_hz"], cfg["growth_levels_db_spl"]), ihc_setup, kw)
+        args = (cfg["growth_freq_hz"], cfg["growth_levels_db_spl"])
+        d = _compare(evaluations.compute_level_growth, args, ihc_setup, options)
         out["ihc_level_growth"] = dict(freq_hz=d["freq_hz"], levels_db_spl=d["levels_db_spl"],
                                        rmse=float(curve_rmse(d["rms_ref"] * 1e3, d["rms_cnn"] * 1e3)))
     if fibres:
-        _evaluate_anf(out, cfg, mode, anf_setup, fibres, kw)
+        _evaluate_anf(out, cfg, mode, anf_setup, fibres, options)
     out["rows"] = table_rows(out)
     out["bar"] = check_bar(out)
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
-def _evaluate_anf(out, cfg, mode, anf_setup, fibres, kw):
+def _evaluate_anf(out, cfg, mode, anf_setup, fibres, options):
     """The ANF metrics of :func:`evaluate` for ``fibres``, into ``out``."""
     # Suppl. Fig. 3: firing rates
-    d = _compare(evaluations.compute_anf_firing_rates, (cfg["firing_freqs_hz"], ("pure", "sam"), cfg["firing_levels_db_spl"],
-                                                    cfg["firing_tone_s"]), anf_setup, kw, fibres=fibres)
+    args = (cfg["firing_freqs_hz"], ("pure", "sam"), cfg["firing_levels_db_spl"], cfg["firing_tone_s"])
+    d = _compare(evaluations.compute_anf_firing_rates, args, anf_setup, options, fibres=fibres)
     ref, cnn = {}, {}
     levels = np.asarray(cfg["firing_levels_db_spl"], dtype=float)
     for fib in fibres:
@@ -254,7 +255,7 @@ def _evaluate_anf(out, cfg, mode, anf_setup, fibres, kw):
         ("anf_synchrony_level", evaluations.compute_synchrony_level, "synchrony_levels_db_spl",
          {"tone_s": cfg["synchrony_tone_s"]}),
     ):
-        d = _compare(compute, (cfg["anf_freqs_hz"], cfg[levels_key]), anf_setup, kw, fibres=fibres, **extra)
+        d = _compare(compute, (cfg["anf_freqs_hz"], cfg[levels_key]), anf_setup, options, fibres=fibres, **extra)
         out[name] = dict(levels_db_spl=d["levels_db_spl"], freqs_hz=d["freqs_hz"], rmse={
             constants.FIBRE_LABEL[fib]: np.atleast_1d(curve_rmse(d["ref"][fib], d["cnn"][fib]))
             for fib in fibres})

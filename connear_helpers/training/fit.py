@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import pathlib
@@ -209,22 +210,54 @@ def _write_run_manifest(out, stage, architecture):
         "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
 
 
-def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size=None, lr=1e-3,
-        window=None, seed=0, init_weights=None, checkpoint_minutes=10.0, val_every=500, val_batches=16,
-        lr_patience=6, min_lr=2e-5, pool=48, refresh_every=20, progress=True, max_steps=None, jit=True):
+@dataclasses.dataclass(frozen=True)
+class FitConfig:
+    """The recipe of a run: everything :func:`fit` needs besides the data, the folder and the time.
+
+    architecture: a models.MODEL_INFO name of the stage's family (None: :data:`DEFAULT_ARCHITECTURE`).
+    batch_size: windows per step (None: :data:`DEFAULT_BATCH`).
+    lr: Adam learning rate of a new run (a resumed run keeps its own).
+    window: output samples per window at 20 kHz (None: :data:`DEFAULT_WINDOW`).
+    seed: random draws of a new run (each later session adds its session count).
+    init_weights: a weight file a new run starts from (the shipped set's, or ANF-H's for ANF-M/L).
+    checkpoint_minutes: wall-clock minutes between checkpoints.
+    val_every: steps between validations; val_batches: fixed validation batches.
+    lr_patience, min_lr: halve the learning rate after this many validations without a new best,
+        down to min_lr.
+    pool, refresh_every: IHC/ANF training pairs kept in memory, and steps between replacing one.
+    jit: XLA-compile the training step (1.3x faster per step on one core, ~10 s to compile).
+    """
+
+    architecture: str | None = None
+    batch_size: int | None = None
+    lr: float = 1e-3
+    window: int | None = None
+    seed: int = 0
+    init_weights: str | None = None
+    checkpoint_minutes: float = 10.0
+    val_every: int = 500
+    val_batches: int = 16
+    lr_patience: int = 6
+    min_lr: float = 2e-5
+    pool: int = 48
+    refresh_every: int = 20
+    jit: bool = True
+
+
+def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, progress=True):
     """Train (or go on training) one stage for ``minutes`` of wall-clock time; returns the state dict.
 
     stage: "cochlea", "ihc", "anfh", "anfm" or "anfl". bank_dir: a bank folder (:mod:`.bank`), or a
     list of them (validation on the first one's held-out segments, see :func:`training_split`).
     out_dir: the run folder; when it holds a run, training resumes from it (its architecture,
-    learning rate and step count). architecture: a models.MODEL_INFO name of the stage's family
-    (default :data:`DEFAULT_ARCHITECTURE`). lr: Adam learning rate of a new run.
-    init_weights: a weight file to start a new run from (e.g. the shipped set's, or ANF-H's
-    weights for ANF-M). max_steps: stop at this step count as well (tests). jit: XLA-compile the
-    training step (faster per step, ~10 s to compile). The rest: see the module docstring.
+    learning rate and step count win over ``config``'s). config: a :class:`FitConfig` (None: the
+    defaults). minutes: wall-clock limit of this session. max_steps: stop at this step count as
+    well (tests). progress: print a line per validation. See the module docstring for the rest.
     """
     import keras
 
+    config = config or FitConfig()
+    architecture, seed, init_weights = config.architecture, config.seed, config.init_weights  # resuming: the run's own
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
     out = pathlib.Path(out_dir).expanduser()
@@ -240,19 +273,19 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
     info = _models.model_info(architecture)
     if info["family"] != _family(stage):
         raise ValueError(f"architecture {architecture!r} is a {info['family']} model, not {_family(stage)}")
-    layout = window_layout(architecture, window or DEFAULT_WINDOW[stage])
-    batch_size = int(batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
+    layout = window_layout(architecture, config.window or DEFAULT_WINDOW[stage])
+    batch_size = int(config.batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
 
     banks = [_bank.Bank(d) for d in ([bank_dir] if isinstance(bank_dir, (str, os.PathLike)) else bank_dir)]
     train_segments, val_segments = training_split(banks)
-    sampler = Sampler(train_segments, stage, layout, seed=seed, pool=pool, refresh_every=refresh_every)
-    val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, val_batches), refresh_every=0)
-    val_data = [val_sampler.batch(batch_size) for _ in range(val_batches)]
+    sampler = Sampler(train_segments, stage, layout, seed=seed, pool=config.pool, refresh_every=config.refresh_every)
+    val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, config.val_batches), refresh_every=0)
+    val_data = [val_sampler.batch(batch_size) for _ in range(config.val_batches)]
 
     model = _models.build_model(architecture, n_cf=1)
-    optimizer = keras.optimizers.Adam(learning_rate=lr if state is None else state["lr"])
+    optimizer = keras.optimizers.Adam(learning_rate=config.lr if state is None else state["lr"])
     # XLA-compiled steps: measured 1.3x faster on one CPU core (benchmarks/bench_cnn_architectures.py)
-    model.compile(optimizer=optimizer, loss="mean_absolute_error", jit_compile=jit and keras.backend.backend() != "torch")
+    model.compile(optimizer=optimizer, loss="mean_absolute_error", jit_compile=config.jit and keras.backend.backend() != "torch")
     if state is not None:
         model.load_weights(out / "last.weights.h5")
         _load_optimizer(optimizer, model, out / "optimizer.npz")
@@ -272,9 +305,10 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
                      batch_size=batch_size, layout=dict(zip(("left", "window", "right", "length"), layout)),
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
-                     step=0, wall_s=0.0, lr=lr, best_val=None, best_step=None, wait=0, history=[])
+                     step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
+    state["config"] = dataclasses.asdict(config)  # the recipe of the latest session
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
@@ -309,7 +343,7 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
             loss = float(model.train_on_batch(x, y))
             ema = loss if ema is None else 0.98 * ema + 0.02 * loss
             state["step"] += 1
-            if state["step"] % val_every == 0:
+            if state["step"] % config.val_every == 0:
                 val = validate()
                 state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), ema, val, state["lr"]])
                 writer.writerow(state["history"][-1])
@@ -320,8 +354,8 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
                     _write_run_manifest(out, stage, architecture)
                 else:
                     state["wait"] += 1
-                    if state["wait"] >= lr_patience and state["lr"] > min_lr:
-                        state["lr"] = max(min_lr, state["lr"] * 0.5)
+                    if state["wait"] >= config.lr_patience and state["lr"] > config.min_lr:
+                        state["lr"] = max(config.min_lr, state["lr"] * 0.5)
                         optimizer.learning_rate.assign(state["lr"])
                         state["wait"] = 0
                 if progress:
@@ -330,7 +364,7 @@ def fit(stage, bank_dir, out_dir, *, architecture=None, minutes=60.0, batch_size
                           f"(best {state['best_val']:.5f} @ {state['best_step']}) lr {state['lr']:.2g} "
                           f"{(wall0 + time.time() - t_start) / 3600:.2f} CPU-h, {left / 60:.0f} min left",
                           flush=True)
-            if time.time() - last_ckpt > 60.0 * checkpoint_minutes:
+            if time.time() - last_ckpt > 60.0 * config.checkpoint_minutes:
                 checkpoint()
                 last_ckpt = time.time()
     except KeyboardInterrupt:
@@ -358,8 +392,9 @@ def _main(argv=None):
     p.add_argument("--init-weights", default=None)
     p.add_argument("--val-every", type=int, default=500)
     a = p.parse_args(argv)
-    state = fit(a.stage, a.bank, a.out, architecture=a.architecture, minutes=a.minutes, batch_size=a.batch_size,
-                lr=a.lr, window=a.window, seed=a.seed, init_weights=a.init_weights, val_every=a.val_every)
+    config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
+                       init_weights=a.init_weights, val_every=a.val_every)
+    state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)
 

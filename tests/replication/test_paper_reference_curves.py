@@ -24,10 +24,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from connear_helpers import constants  # noqa: E402
+from connear_helpers import pipeline  # noqa: E402
 from connear_helpers.analysis import evaluations  # noqa: E402
 
 REST_MV = -57.656
 FIBRE_FILE = {"anfh": "anfH", "anfm": "anfM", "anfl": "anfL"}
+#: The reference model alone, with the paper's options (RunOptions' defaults otherwise).
+REFERENCE_ONLY = pipeline.RunOptions(weights=None)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def src(shared_dir):
 
 def test_fig2_excitation_patterns(src):
     q = evaluations.QUICK["fig2"]
-    d = evaluations.compute_excitation_patterns(None, q["freqs_hz"], q["levels_db_spl"])
+    d = evaluations.compute_excitation_patterns(q["freqs_hz"], q["levels_db_spl"], options=REFERENCE_ONLY)
     for f in d["freqs_hz"]:
         paper = np.loadtxt(src / "Figure2" / f"vm_{f:.1f}Hz_refIHC.csv", delimiter=",", skiprows=1)
         np.testing.assert_allclose(paper[:, 0] * 1e3, d["cf_hz"], rtol=1e-9)  # same 201 CFs
@@ -52,7 +55,8 @@ def test_fig2_excitation_patterns(src):
 
 
 def test_fig3a_ac_dc_ratio(src):
-    d = evaluations.compute_ac_dc_ratio(None, evaluations.paper_ac_dc_freqs(evaluations.QUICK["fig3a"]["n_freqs"]))
+    freqs = evaluations.paper_ac_dc_freqs(evaluations.QUICK["fig3a"]["n_freqs"])
+    d = evaluations.compute_ac_dc_ratio(freqs, options=REFERENCE_ONLY)
     paper = np.loadtxt(src / "Figure3" / "a" / "ratio_refIHC.txt")
     for f, ratio in zip(d["freqs_hz"], d["ratio_ref"]):
         row = paper[np.argmin(np.abs(paper[:, 0] - f))]
@@ -64,7 +68,7 @@ def test_fig3a_ac_dc_ratio(src):
 
 
 def test_fig3b_level_growth(src):
-    d = evaluations.compute_level_growth(None, 4000.0, evaluations.QUICK["fig3b"]["levels_db_spl"])
+    d = evaluations.compute_level_growth(4000.0, evaluations.QUICK["fig3b"]["levels_db_spl"], options=REFERENCE_ONLY)
     paper = np.loadtxt(src / "Figure3" / "b" / "vihc_4kHz_refIHC.txt")
     for level, rms in zip(d["levels_db_spl"], d["rms_ref"] * 1e3):
         theirs = paper[int(level // 10), 1]
@@ -75,7 +79,7 @@ def test_fig3b_level_growth(src):
 
 
 def test_fig4a_adaptation_mean_rates(src):
-    d = evaluations.compute_adaptation(None, tone_s=evaluations.QUICK["fig4a"]["tone_s"])
+    d = evaluations.compute_adaptation(tone_s=evaluations.QUICK["fig4a"]["tone_s"], options=REFERENCE_ONLY)
     paper = np.loadtxt(src / "Figure4" / "a" / "anf_adaptation.txt", comments="%")
     t_paper = np.arange(paper.shape[0]) / 20e3 - 0.010  # the paper's tone starts at about 10 ms
     t = d["time_s"]
@@ -88,7 +92,7 @@ def test_fig4a_adaptation_mean_rates(src):
 
 
 def test_fig4b_onset_recovery(src):
-    d = evaluations.compute_onset_recovery(None, evaluations.QUICK["fig4b"]["intervals_s"])
+    d = evaluations.compute_onset_recovery(evaluations.QUICK["fig4b"]["intervals_s"], options=REFERENCE_ONLY)
     paper = np.loadtxt(src / "Figure4" / "b" / "anf_onsetpeaks.txt", comments="%")
     rows = [int(np.argmin(np.abs(paper[:, 0] - x))) for x in d["intervals_s"]]
     for j, fib in enumerate(constants.FIBRES):
@@ -101,7 +105,8 @@ def test_fig4b_onset_recovery(src):
 
 
 def test_fig4c_lsr_pure_tone_mean_rate(src):
-    d = evaluations.compute_anf_firing_rates(None, (1000.0,), ("pure",), tone_s=evaluations.QUICK["fig5"]["tone_s"])
+    d = evaluations.compute_anf_firing_rates((1000.0,), ("pure",), tone_s=evaluations.QUICK["fig5"]["tone_s"],
+                                             options=REFERENCE_ONLY)
     paper = np.loadtxt(src / "Figure4" / "c" / "anfL_toneburst_1000.0Hz_refANF.csv", delimiter=",", skiprows=1)[:, 1]
     ours = d["ref"]["anfl"][0, 300:1800].mean()
     theirs = paper[300:1800].mean()
@@ -111,7 +116,7 @@ def test_fig4c_lsr_pure_tone_mean_rate(src):
 
 
 def test_fig5_sam_tone_rates(src):
-    d = evaluations.compute_anf_firing_rates(None, (1000.0, 4000.0), ("sam",))
+    d = evaluations.compute_anf_firing_rates((1000.0, 4000.0), ("sam",), options=REFERENCE_ONLY)
     for i, (_, f, _) in enumerate(d["conditions"]):
         for fib in constants.FIBRES:
             name = f"{FIBRE_FILE[fib]}_SAM_{round(f, -3):.2f}Hz_refANF_70dB.csv"
@@ -127,7 +132,8 @@ def test_fig5_sam_tone_rates(src):
 
 
 def test_fig6a_rate_level(src):
-    d = evaluations.compute_rate_level(None, (1000.0, 4000.0), evaluations.QUICK["fig6a"]["levels_db_spl"])
+    d = evaluations.compute_rate_level((1000.0, 4000.0), evaluations.QUICK["fig6a"]["levels_db_spl"],
+                                       options=REFERENCE_ONLY)
     rows = (d["levels_db_spl"] // 10).astype(int)
     for fib in constants.FIBRES:
         paper = np.loadtxt(src / "Figure6" / "a" / f"{FIBRE_FILE[fib]}_refANF.txt")
@@ -142,7 +148,7 @@ def test_fig6a_rate_level(src):
 
 
 def test_fig6b_synchrony_level_at_70_db(src):
-    d = evaluations.compute_synchrony_level(None, (1000.0, 4000.0), (70.0,))
+    d = evaluations.compute_synchrony_level((1000.0, 4000.0), (70.0,), options=REFERENCE_ONLY)
     for fib in constants.FIBRES:
         paper = np.loadtxt(src / "Figure6" / "b" / f"{FIBRE_FILE[fib]}_refANF.txt")
         theirs = paper[14, 1:3]  # 70 dB

@@ -161,3 +161,27 @@ def test_the_package_exports_the_notebook_names_without_loading_keras():
             "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.split() == ["False", "False"], out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(mode="medium"), "mode"), (dict(cnn_anf_input="tl"), "cnn_anf_input")])
+def test_run_options_check_their_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pipeline.RunOptions(**kwargs)
+
+
+def test_run_options_reach_the_simulation():
+    """A compute function simulates with its options' cache and reference options (and none of
+    the shared cache): the options are not silently dropped on the way."""
+    from connear_helpers.analysis import evaluations
+
+    with pytest.raises(ValueError, match="unknown reference options"):
+        evaluations.compute_level_growth(4000.0, (40.0,), options=pipeline.RunOptions(
+            weights=None, reference_options={"irregularity": True}))
+    cache = pipeline.SimulationCache()
+    before = len(pipeline.DEFAULT_CACHE)
+    options = pipeline.RunOptions(weights=None, cache=cache,
+                                  reference_options={"irregularities": False, "engine": "fast"})
+    d = evaluations.compute_level_growth(4000.0, (40.0,), options=options)
+    assert len(cache) > 0 and len(pipeline.DEFAULT_CACHE) == before
+    assert d["setup"].mode == "full" and not d["setup"].has_cnn and d["rms_ref"].shape == (1,)
+    assert 0 < d["rms_ref"][0] < 0.02  # V: a 40-dB tone at its CF moves the IHC by a few mV

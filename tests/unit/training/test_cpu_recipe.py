@@ -9,10 +9,10 @@ def test_order_resume_and_starting_weights(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(R._bank, "build_bank", lambda *a, **k: None)
 
-    def fake_fit(stage, bank_dir, run, architecture=None, init_weights=None, **kw):
-        calls.append((stage, architecture, init_weights))
+    def fake_fit(stage, bank_dir, run, config, **kw):
+        calls.append((stage, config.architecture, config.init_weights))
         run.mkdir(parents=True, exist_ok=True)
-        (run / "state.json").write_text(json.dumps({"architecture": architecture or "anf_l8f16"}))
+        (run / "state.json").write_text(json.dumps({"architecture": config.architecture or "anf_l8f16"}))
         (run / f"{stage}.weights.h5").write_bytes(b"")
         return {"stage": stage}
 

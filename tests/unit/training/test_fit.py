@@ -1,4 +1,5 @@
 """The CPU training loop on the bank: windows line up, runs checkpoint, resume and stop on time."""
+import dataclasses
 import json
 
 import numpy as np
@@ -56,9 +57,9 @@ def test_windows_line_up_and_pad_with_the_resting_value(family, architecture):
 
 def test_fit_checkpoints_resumes_and_writes_a_loadable_run(tiny_bank_path, tmp_path):
     out = tmp_path / "run"
-    kw = dict(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
-              progress=False, jit=False)
-    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=10, **kw)
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False)
+    state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=10, progress=False)
     assert state["step"] == 10 and state["sessions"] == 1 and len(state["history"]) == 2
     for name in ("last.weights.h5", "optimizer.npz", "state.json", "history.csv", "ihc.weights.h5",
                  "manifest.json"):
@@ -71,11 +72,13 @@ def test_fit_checkpoints_resumes_and_writes_a_loadable_run(tiny_bank_path, tmp_p
     assert M.model_name_of(W.load_model("ihc", out, n_cf=1)) == "ihc_f16"
     assert W.resolve_weights(str(out), "ihc") == out / "ihc.weights.h5"
     # the time limit stops a run as well (after the step that passes it)
-    assert F.fit("ihc", tiny_bank_path, tmp_path / "timed", minutes=1e-4, **kw)["step"] == 1
+    assert F.fit("ihc", tiny_bank_path, tmp_path / "timed", config, minutes=1e-4, progress=False)["step"] == 1
     # a second session goes on from the checkpoint (same architecture, more steps)
     first = state["step"]
-    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=15, **dict(kw, architecture="ihc_f32"))
+    state = F.fit("ihc", tiny_bank_path, out, F.FitConfig(**dict(dataclasses.asdict(config), architecture="ihc_f32")),
+                  minutes=5, max_steps=15, progress=False)
     assert state["architecture"] == "ihc_f16" and state["step"] == 15 and state["sessions"] == 2
+    assert state["config"]["architecture"] == "ihc_f32" and state["config"]["val_every"] == 5  # what was asked
     assert first == 10 and len(state["history"]) == 3
     with pytest.raises(ValueError, match="holds a ihc run"):
         F.fit("anfh", tiny_bank_path, out, minutes=0.01, progress=False)
@@ -85,7 +88,7 @@ def test_unknown_stage_and_wrong_family_are_errors(tiny_bank_path, tmp_path):
     with pytest.raises(ValueError, match="unknown stage"):
         F.fit("ohc", tiny_bank_path, tmp_path / "a", minutes=0.01)
     with pytest.raises(ValueError, match="is a anf model"):
-        F.fit("ihc", tiny_bank_path, tmp_path / "b", architecture="anf_l8f16", minutes=0.01)
+        F.fit("ihc", tiny_bank_path, tmp_path / "b", F.FitConfig(architecture="anf_l8f16"), minutes=0.01)
 
 
 
@@ -108,9 +111,9 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     monkeypatch.setattr(F.Sampler, "batch", batch_then_kill)
     before = signal.getsignal(signal.SIGTERM)
     out = tmp_path / "run"
-    state = F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=50, architecture="ihc_f16", window=256,
-                  batch_size=4, val_every=5, val_batches=2, pool=4, progress=False, jit=False,
-                  checkpoint_minutes=1e3)
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False, checkpoint_minutes=1e3)
+    state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=50, progress=False)
     assert state["step"] == 7
     assert json.loads((out / "state.json").read_text())["step"] == 7
     assert (out / "last.weights.h5").is_file()
@@ -130,9 +133,9 @@ def test_banks_can_be_added_to_a_run_without_moving_its_validation_set(tiny_bank
     assert ids(train2) == ids(train) + [(second.path, "seg0000")]
     assert not set(ids(train)) & set(ids(val))
     out = tmp_path / "run"
-    kw = dict(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
-              progress=False, jit=False)
-    F.fit("ihc", tiny_bank_path, out, minutes=5, max_steps=5, **kw)
-    state = F.fit("ihc", [tiny_bank_path, extra], out, minutes=5, max_steps=10, **kw)
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=5, progress=False)
+    state = F.fit("ihc", [tiny_bank_path, extra], out, config, minutes=5, max_steps=10, progress=False)
     assert [b["path_name"] for b in state["banks"]] == [first.path.name, "bank2"]
     assert state["bank"]["path_name"] == first.path.name and state["step"] == 10
