@@ -7,7 +7,6 @@ Fits are remembered by the study, so returning to a choice is instant.
 from __future__ import annotations
 
 import html
-import time
 
 from .plots import plot_prediction, plot_strfs
 from .study import FRONTEND_LABELS, MODEL_LABELS, TARGET_LABELS
@@ -42,7 +41,7 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
     """
     import ipywidgets as w
 
-    from ..lab.widgets import show_error, show_figure
+    from ..lab.widgets import panel
 
     frontend = frontend or study.frontends[0]
     target = target or study.target_names[0]
@@ -57,37 +56,18 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
         "stimulus": w.IntSlider(value=0, min=0, max=max(0, study.test_index.size - 1), description="test stimulus",
                                 continuous_update=False),
     }
-    out = w.Output()
-    status = w.HTML()
-    busy = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="140px"))
+    def summary(fitted, seconds):
+        sc = fitted.scores.summary()
+        return (f"{html.escape(fitted.model.describe())}: median held-out CC {sc['cc']:.2f}, "
+                f"CCnorm {sc['ccnorm']:.2f} ({seconds:.1f} s)")
 
-    def refresh(*_):
-        values = {k: c.value for k, c in controls.items()}
-        busy.value, busy.bar_style = 0, "info"
-        status.value = "<b>fitting...</b> a new model takes a few seconds to a minute; fitted ones are instant"
-        t0 = time.perf_counter()
-        try:
-            with out:
-                fig, fitted = update_explorer(study, **values)
-        except Exception as exc:  # shown in the panel; the notebook keeps running
-            busy.bar_style = "danger"
-            show_error(status, exc)
-            return
-        show_figure(out, fig, dpi=90)
-        busy.value, busy.bar_style = 1, "success"
-        s = fitted.scores.summary()
-        status.value = (f"{html.escape(fitted.model.describe())}: median held-out CC {s['cc']:.2f}, "
-                        f"CCnorm {s['ccnorm']:.2f} ({time.perf_counter() - t0:.1f} s)")
-
-    for c in controls.values():
-        c.observe(refresh, names="value")
-    header = w.HTML("<h4>Encoding-model explorer</h4><p>Choose a front end, a model and a target: the model is "
-                    "fitted on the training stimuli and shown on a held-out one. The STRF images show the "
-                    "fitted weights (and the true ones for the synthetic neurons).</p>")
-    items = list(controls.values())
-    box = w.VBox([header, w.HBox(items[:3]), w.HBox(items[3:]), w.HBox([busy, status]), out])
-    box.refresh = refresh
+    header = ("<h4>Encoding-model explorer</h4><p>Choose a front end, a model and a target: the model is "
+              "fitted on the training stimuli and shown on a held-out one. The STRF images show the "
+              "fitted weights (and the true ones for the synthetic neurons).</p>")
+    box = panel(header, controls, lambda **values: update_explorer(study, **values), dpi=90, summary=summary,
+                busy="<b>fitting...</b> a new model takes a few seconds to a minute; fitted ones are instant",
+                run=False)
     box.study = study
     if run:
-        refresh()
+        box.refresh()
     return box

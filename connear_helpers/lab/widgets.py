@@ -49,6 +49,7 @@ from ..paper import fig2, fig3, fig4, fig5, fig6
 
 __all__ = [
     "PanelState",
+    "panel",
     "update_ihc_excitation_patterns",
     "update_ihc_ac_dc_ratio",
     "update_ihc_level_growth",
@@ -258,40 +259,66 @@ def show_error(status, exc):
     status.value = f"<span style='color:darkred'>error: {html.escape(str(exc))}</span>"
 
 
-def _panel(title, about, controls, update, state, run=True):
-    """Controls + status line + output area; update(state, **values) draws into the output."""
+def panel(header, controls, draw, *, rows=None, busy="computing...", dpi=120, summary=None, run=True):
+    """The lab's panel: a header, controls, a status line with a busy bar, and the figure.
+
+    Every panel of the package (notebooks 01-07, and those of :mod:`connear_helpers.encoding`,
+    :mod:`connear_helpers.stages`, :mod:`connear_helpers.localisation`) is made here.
+    header: HTML on top (title, what to look at). controls: dict name -> ipywidget; whenever one
+    changes, ``draw(**values)`` runs and must return ``(fig, extra)``. rows: the widgets between
+    header and status line, a list of rows (each an ipywidget; default: the controls, three per
+    row). busy: status text while drawing (HTML). dpi: of the PNG shown. summary: ``(extra,
+    seconds) -> HTML`` for the status line after a draw (default "done in X s"). run: draw once now.
+    Errors are shown in the status line; the notebook keeps running.
+    Returns an ipywidgets.VBox with ``.refresh()``, ``.status`` (HTML) and ``.output`` (Output).
+    """
     import ipywidgets as w
 
     out = w.Output()
     status = w.HTML()
-    busy = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="140px"))
+    bar = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="140px"))
 
     def refresh(*_):
         values = {k: c.value for k, c in controls.items()}
-        busy.value, busy.bar_style = 0, "info"
-        status.value = ("<b>simulating...</b> new stimuli take a few seconds each (reference TL model); "
-                        "cached ones are instant")
+        bar.value, bar.bar_style = 0, "info"
+        status.value = busy
         t0 = time.perf_counter()
-        try:
-            with out:  # progress bars of long simulations show up in the output area
-                fig, _ = update(state, **values)
-        except Exception as exc:  # shown in the panel; the notebook keeps running
-            busy.bar_style = "danger"
-            show_error(status, exc)
+        error = None
+        with out:  # progress bars of long computations show up in the output area
+            try:  # caught in here: under IPython the Output widget would swallow it and leave no figure
+                fig, extra = draw(**values)
+            except Exception as exc:  # shown in the panel; the notebook keeps running
+                error = exc
+        if error is not None:
+            bar.bar_style = "danger"
+            show_error(status, error)
             return
-        show_figure(out, fig)
-        busy.value, busy.bar_style = 1, "success"
-        status.value = f"done in {time.perf_counter() - t0:.1f} s"
+        show_figure(out, fig, dpi=dpi)
+        bar.value, bar.bar_style = 1, "success"
+        seconds = time.perf_counter() - t0
+        status.value = summary(extra, seconds) if summary else f"done in {seconds:.1f} s"
 
     for c in controls.values():
         c.observe(refresh, names="value")
-    header = w.HTML(f"<h4>{html.escape(title)}</h4><p>{html.escape(about)}</p>")
-    box = w.VBox([header, w.HBox(list(controls.values())[:3]), w.HBox(list(controls.values())[3:]),
-                  w.HBox([busy, status]), out])
-    box.refresh = refresh
-    box.state = state
+    items = list(controls.values())
+    if rows is None:
+        rows = [w.HBox(items[k:k + 3]) for k in range(0, len(items), 3)]
+    box = w.VBox([w.HTML(header), *rows, w.HBox([bar, status]), out])
+    box.refresh, box.status, box.output = refresh, status, out
     if run:
         refresh()
+    return box
+
+
+def _panel(title, about, controls, update, state, run=True):
+    """A panel of notebooks 01-07: update(state, **values) draws; ``.state`` is the PanelState."""
+    box = panel(f"<h4>{html.escape(title)}</h4><p>{html.escape(about)}</p>", controls,
+                lambda **values: update(state, **values),
+                busy=("<b>simulating...</b> new stimuli take a few seconds each (reference TL model); "
+                      "cached ones are instant"), run=False)
+    box.state = state
+    if run:
+        box.refresh()
     return box
 
 

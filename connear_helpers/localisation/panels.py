@@ -10,7 +10,6 @@ Each panel has a plain update function that the tests call and a thin widget lay
 from __future__ import annotations
 
 import html
-import time
 
 from . import plots
 
@@ -35,30 +34,10 @@ def update_output(networks, name, azimuth_deg=30.0, seed=0):
 def _panel(title, about, controls, update, run=True):
     import ipywidgets as w
 
-    from ..lab.widgets import show_error, show_figure
+    from ..lab.widgets import panel
 
-    out = w.Output()
-    status = w.HTML()
-
-    def refresh(*_):
-        values = {k: c.value for k, c in controls.items()}
-        t0 = time.perf_counter()
-        try:
-            fig, _ = update(**values)
-        except Exception as exc:  # shown in the panel; the notebook keeps running
-            show_error(status, exc)
-            return
-        show_figure(out, fig, dpi=90)
-        status.value = f"done in {time.perf_counter() - t0:.1f} s"
-
-    for c in controls.values():
-        c.observe(refresh, names="value")
-    header = w.HTML(f"<h4>{html.escape(title)}</h4><p>{html.escape(about)}</p>")
-    box = w.VBox([header, w.HBox(list(controls.values())), status, out])
-    box.refresh = refresh
-    if run:
-        refresh()
-    return box
+    return panel(f"<h4>{html.escape(title)}</h4><p>{html.escape(about)}</p>", controls, update,
+                 rows=[w.HBox(list(controls.values()))], dpi=90, run=run)
 
 
 def _azimuth_slider(value, description="azimuth [°]"):

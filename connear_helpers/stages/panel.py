@@ -13,7 +13,6 @@ computed once per pooling (and cached on disk), so moving a control costs only t
 from __future__ import annotations
 
 import html
-import time
 
 import numpy as np
 
@@ -78,7 +77,7 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
     """
     import ipywidgets as w
 
-    from ..lab.widgets import show_error, show_figure
+    from ..lab.widgets import panel
 
     state = CorrespondenceState(sounds, stages, cf, mode, weights, cache=cache, quick=quick)
     names = list(state.acts(pooling).stages)
@@ -90,31 +89,18 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
         "pooling": w.Dropdown(options=list(POOLINGS), value=pooling, description="pooling"),
         "metric": w.ToggleButtons(options=["euclidean", "correlation"], value="euclidean", description="RSA"),
     }
-    out = w.Output()
-    status = w.HTML()
-
-    def refresh(*_):
-        values = {k: c.value for k, c in controls.items()}
-        status.value = "<b>computing...</b> (a new pooling is instant once its activations are cached)"
-        t0 = time.perf_counter()
-        try:
-            fig, table = update_correspondence(state, **values)
-        except Exception as exc:  # shown in the panel; the notebook keeps running
-            show_error(status, exc)
-            return
-        show_figure(out, fig, dpi=80)
+    def summary(table, seconds):
         picks = "; ".join(f"{s}: regression {r}, RSA {q}" for s, r, q in
                           zip(table["source"], table["regression picks"], table["RSA picks"]))
-        status.value = f"done in {time.perf_counter() - t0:.1f} s. Picked: {html.escape(picks)}"
+        return f"done in {seconds:.1f} s. Picked: {html.escape(picks)}"
 
-    for c in controls.values():
-        c.observe(refresh, names="value")
-    header = w.HTML("<h4>Which stage do regression and RSA pick?</h4><p>Synthetic regions are random read-outs "
-                    "of the chosen stages plus noise of the chosen split-half reliability.</p>")
-    box = w.VBox([header, w.HBox([controls["sources"], w.VBox([controls["reliability"], controls["pooling"],
-                                                                 controls["metric"]])]), status, out])
-    box.refresh = refresh
+    header = ("<h4>Which stage do regression and RSA pick?</h4><p>Synthetic regions are random read-outs "
+              "of the chosen stages plus noise of the chosen split-half reliability.</p>")
+    rows = [w.HBox([controls["sources"], w.VBox([controls["reliability"], controls["pooling"], controls["metric"]])])]
+    box = panel(header, controls, lambda **values: update_correspondence(state, **values), rows=rows, dpi=80,
+                busy="<b>computing...</b> (a new pooling is instant once its activations are cached)",
+                summary=summary, run=False)
     box.state = state
     if run:
-        refresh()
+        box.refresh()
     return box

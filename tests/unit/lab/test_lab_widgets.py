@@ -125,13 +125,29 @@ def test_panels_are_widgets_with_a_mode_toggle():
 def test_panel_draws_and_reacts_to_a_slider():
     ipywidgets = pytest.importorskip("ipywidgets")
     panel = W.ihc_level_growth_panel(weights=None, quick=True)
-    out = panel.children[-1]
-    status = panel.children[-2].children[1]
+    out, status = panel.output, panel.status
+    assert out is panel.children[-1] and status is panel.children[-2].children[1]  # the layout
     assert isinstance(out, ipywidgets.Output) and len(out.outputs) == 1 and status.value.startswith("done")
     toggle = panel.children[1].children[1]
     toggle.value = "light"  # no weights: redrawn from the cached reference, with a note
     assert status.value.startswith("done") and len(out.outputs) == 1
     assert panel.state.setup("light", "ihc").note.startswith("Light mode")
+
+
+@pytest.mark.parametrize("under_ipython", [False, True])
+def test_a_failing_draw_is_shown_in_the_status_line(under_ipython):
+    """Also under IPython, where an Output widget used as a context swallows exceptions."""
+    ipywidgets = pytest.importorskip("ipywidgets")
+    if under_ipython:
+        pytest.importorskip("IPython").core.interactiveshell.InteractiveShell.instance()
+
+    def draw(x):
+        raise ValueError(f"bad <x> {x}")
+
+    box = W.panel("<h4>t</h4>", {"x": ipywidgets.IntSlider(value=3)}, draw)
+    assert "error: bad &lt;x&gt; 3" in box.status.value and len(box.output.outputs) == 0
+    box.children[1].children[0].value = 4  # the notebook keeps running; the next draw is tried
+    assert "bad &lt;x&gt; 4" in box.status.value
 
 
 def test_levels_stay_inside_the_range_and_include_its_ends():

@@ -77,7 +77,8 @@ def test_panel_update_and_widgets(monkeypatch):
     fig, table = stages.update_correspondence(state, sources=("A", "C"), reliability=0.9, pooling="time-mean")
     assert list(table["regression picks"]) == ["A", "C"] and list(table["RSA picks"]) == ["A", "C"]
     box = stages.correspondence_panel(acts.sounds, sources=("A",), quick=True, pooling="time-mean")
-    assert "done in" in box.children[2].value and "A: regression A" in box.children[2].value
+    assert "done in" in box.status.value and "A: regression A" in box.status.value
+    assert len(box.output.outputs) == 1  # the figure
     with pytest.raises(ValueError, match="at least one"):
         stages.update_correspondence(state, sources=())
     plt.close("all")
