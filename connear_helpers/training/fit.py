@@ -158,6 +158,10 @@ def training_split(banks):
     that a run's validation loss stays comparable when banks are added to it later; every
     segment of the other banks trains.
     """
+    keys = [b.manifest["plan_key"] for b in banks]
+    if len(set(keys)) < len(keys):
+        raise ValueError("the same bank is given twice (same plan); the second copy would train on the "
+                         "first one's validation segments. Give each bank once")
     train, val = banks[0].split()
     train_segments = [(banks[0], i) for i in train]
     for b in banks[1:]:
@@ -308,7 +312,10 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
-    state["config"] = dataclasses.asdict(config)  # the recipe of the latest session
+    # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
+    state["config"] = dataclasses.asdict(dataclasses.replace(
+        config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
+        init_weights=state["init_weights"], window=layout[1]))
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))

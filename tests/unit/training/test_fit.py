@@ -75,10 +75,12 @@ def test_fit_checkpoints_resumes_and_writes_a_loadable_run(tiny_bank_path, tmp_p
     assert F.fit("ihc", tiny_bank_path, tmp_path / "timed", config, minutes=1e-4, progress=False)["step"] == 1
     # a second session goes on from the checkpoint (same architecture, more steps)
     first = state["step"]
-    state = F.fit("ihc", tiny_bank_path, out, F.FitConfig(**dict(dataclasses.asdict(config), architecture="ihc_f32")),
+    state = F.fit("ihc", tiny_bank_path, out, dataclasses.replace(config, architecture="ihc_f32", lr=0.5),
                   minutes=5, max_steps=15, progress=False)
     assert state["architecture"] == "ihc_f16" and state["step"] == 15 and state["sessions"] == 2
-    assert state["config"]["architecture"] == "ihc_f32" and state["config"]["val_every"] == 5  # what was asked
+    # state.json records what ran: the run's own architecture and learning rate, the new validation interval
+    assert state["config"]["architecture"] == "ihc_f16" and state["config"]["lr"] == state["history"][-1][4] != 0.5
+    assert state["config"]["val_every"] == 5 and state["config"]["seed"] == 1  # seed + sessions before
     assert first == 10 and len(state["history"]) == 3
     with pytest.raises(ValueError, match="holds a ihc run"):
         F.fit("anfh", tiny_bank_path, out, minutes=0.01, progress=False)
@@ -139,3 +141,5 @@ def test_banks_can_be_added_to_a_run_without_moving_its_validation_set(tiny_bank
     state = F.fit("ihc", [tiny_bank_path, extra], out, config, minutes=5, max_steps=10, progress=False)
     assert [b["path_name"] for b in state["banks"]] == [first.path.name, "bank2"]
     assert state["bank"]["path_name"] == first.path.name and state["step"] == 10
+    with pytest.raises(ValueError, match="same bank is given twice"):
+        F.training_split([first, B.Bank(tiny_bank_path)])
