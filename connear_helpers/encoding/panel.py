@@ -66,8 +66,6 @@ def explorer_panel(study, frontend=None, model="linear", target=None, run=True):
               "fitted weights (and the true ones for the synthetic neurons).</p>")
     box = panel(header, controls, lambda **values: update_explorer(study, **values), dpi=90, summary=summary,
                 busy="<b>fitting...</b> a new model takes a few seconds to a minute; fitted ones are instant",
-                run=False)
+                run=run)
     box.study = study
-    if run:
-        box.refresh()
     return box

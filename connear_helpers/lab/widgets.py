@@ -315,10 +315,8 @@ def _panel(title, about, controls, update, state, run=True):
     box = panel(f"<h4>{html.escape(title)}</h4><p>{html.escape(about)}</p>", controls,
                 lambda **values: update(state, **values),
                 busy=("<b>simulating...</b> new stimuli take a few seconds each (reference TL model); "
-                      "cached ones are instant"), run=False)
+                      "cached ones are instant"), run=run)
     box.state = state
-    if run:
-        box.refresh()
     return box
 
 

@@ -99,8 +99,6 @@ def correspondence_panel(sounds, stages=REFERENCE_STAGES, cf=16, mode="full", we
     rows = [w.HBox([controls["sources"], w.VBox([controls["reliability"], controls["pooling"], controls["metric"]])])]
     box = panel(header, controls, lambda **values: update_correspondence(state, **values), rows=rows, dpi=80,
                 busy="<b>computing...</b> (a new pooling is instant once its activations are cached)",
-                summary=summary, run=False)
+                summary=summary, run=run)
     box.state = state
-    if run:
-        box.refresh()
     return box

@@ -185,3 +185,16 @@ def test_run_options_reach_the_simulation():
     assert len(cache) > 0 and len(pipeline.DEFAULT_CACHE) == before
     assert d["setup"].mode == "full" and not d["setup"].has_cnn and d["rms_ref"].shape == (1,)
     assert 0 < d["rms_ref"][0] < 0.02  # V: a 40-dB tone at its CF moves the IHC by a few mV
+
+
+def test_run_options_choose_what_drives_the_cnn_anf(random_models):
+    """cnn_anf_input travels in RunOptions to the simulation: the CNN rates differ between the
+    chain and the reference-driven evaluation, the reference rates do not."""
+    from connear_helpers.analysis import evaluations
+
+    kw = dict(weights=random_models, reference_options={"irregularities": False, "engine": "fast"})
+    d = {src: evaluations.compute_rate_level((1000.0,), (60.0,), fibres=("anfh",),
+                                             options=pipeline.RunOptions(cnn_anf_input=src, **kw))
+         for src in ("reference", "cnn")}
+    np.testing.assert_array_equal(d["reference"]["ref"]["anfh"], d["cnn"]["ref"]["anfh"])
+    assert not np.allclose(d["reference"]["cnn"]["anfh"], d["cnn"]["cnn"]["anfh"])
