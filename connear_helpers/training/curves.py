@@ -1,0 +1,190 @@
+"""Learning curves of CPU training runs: validation loss, and the judged sets' scores, against CPU-hours.
+
+A run of :mod:`.fit` writes ``history.csv`` (step, wall-clock seconds since the run began, summed
+over its sessions, the training loss's moving average, the validation loss on held-out bank
+segments, the learning rate). Runs are pinned to one core, so wall-clock is CPU time. This module
+reads those files and draws one panel per run (the validation loss is in each stage's own CNN
+units, so stages are not compared on one axis), with
+
+* the validation loss and the training loss (moving average) against CPU-hours, log scale;
+* the best validation loss so far (the weights a run keeps);
+* the scores of judged weight sets (``manifest.json`` of :mod:`.weight_set`: the stage's score,
+  1 = the bar of issue #11, lower is better) at the CPU-hours where their weights were the run's
+  best, on a second axis.
+
+It also prints a table: per run, CPU-hours, steps, best validation loss, and how much the best
+validation loss fell in the last CPU-hour and in the hour before (the trend that says whether more
+CPU time on the same recipe is worth it).
+
+Command line::
+
+    python -m connear_helpers.training.curves RUN [RUN ...] [--manifest FILE ...] [--out curves.png]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import pathlib
+
+import numpy as np
+
+__all__ = ["read_run", "best_so_far", "trend", "score_points", "plot_learning_curves", "format_table"]
+
+_COLUMNS = ("step", "wall_s", "train_loss", "val_loss", "lr")
+
+
+def read_run(run_dir):
+    """One run folder of :mod:`.fit` as a dict: stage, architecture, name, and arrays step,
+    cpu_hours, train_loss, val_loss, lr (one entry per validation, in order of steps).
+
+    Raises FileNotFoundError (naming the file) if the folder has no history.csv or state.json."""
+    run = pathlib.Path(run_dir)
+    state_path, hist_path = run / "state.json", run / "history.csv"
+    for p in (state_path, hist_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found: give a run folder of connear_helpers.training.fit")
+    state = json.loads(state_path.read_text())
+    rows = []
+    with open(hist_path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in _COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ValueError(f"{hist_path}: columns {missing} missing (not a history of connear_helpers.training.fit)")
+        for r in reader:
+            rows.append([float(r[c]) if r[c] not in ("", "None") else np.nan for c in _COLUMNS])
+    a = np.asarray(rows, dtype=float).reshape(-1, len(_COLUMNS))
+    a = a[np.argsort(a[:, 0], kind="stable")]
+    return {"name": run.name, "path": str(run), "stage": state.get("stage", run.name),
+            "architecture": state.get("architecture", "?"), "step": a[:, 0].astype(np.int64),
+            "cpu_hours": a[:, 1] / 3600.0, "train_loss": a[:, 2], "val_loss": a[:, 3], "lr": a[:, 4]}
+
+
+def best_so_far(val_loss):
+    """The running minimum of a validation-loss series (NaN entries keep the previous best)."""
+    v = np.where(np.isnan(val_loss), np.inf, np.asarray(val_loss, dtype=float))
+    out = np.minimum.accumulate(v) if v.size else v
+    return np.where(np.isinf(out), np.nan, out)
+
+
+def trend(run, hours=1.0):
+    """Relative fall of the best validation loss over the last ``hours`` CPU-hours and over the
+    ``hours`` before them: (last, previous), e.g. 0.05 = 5 % lower at the end of the window than
+    at its start; NaN where the run is shorter than the window."""
+    t, best = run["cpu_hours"], best_so_far(run["val_loss"])
+    if t.size == 0:
+        return float("nan"), float("nan")
+    end = t[-1]
+
+    def at(time):
+        i = np.searchsorted(t, time, side="right") - 1
+        return best[i] if i >= 0 else np.nan
+
+    def fall(t0, t1):
+        if t0 < t[0]:
+            return float("nan")
+        b0, b1 = at(t0), at(t1)
+        return float(1.0 - b1 / b0)
+
+    return fall(end - hours, end), fall(end - 2 * hours, end - hours)
+
+
+def score_points(manifest_paths, runs):
+    """Scores of judged weight sets, placed on the runs' time axes.
+
+    manifest_paths: manifest.json files of weight sets (:mod:`.weight_set`); runs: results of
+    :func:`read_run`. Returns {run name: [(cpu_hours, score, version), ...]}: a set's model is
+    placed on the run of the same stage and architecture, at the CPU-hours of its best step (the
+    step whose weights it holds); a model trained by no given run is left out."""
+    out = {r["name"]: [] for r in runs}
+    manifests = [(pathlib.Path(p), json.loads(pathlib.Path(p).read_text())) for p in manifest_paths]
+    versions = [str(m.get("version", p.parent.name)) for p, m in manifests]
+    for (path, m), version in zip(manifests, versions):
+        if versions.count(version) > 1:  # e.g. a candidate judged beside the shipped set of its day
+            version = f"{version} ({path.parent.name})"
+        scores = m.get("scores") or {}
+        for stage, entry in (m.get("models") or {}).items():
+            if stage not in scores:
+                continue
+            training = entry.get("training") or {}
+            best_step = training.get("best_step")
+            for r in runs:
+                if r["stage"] != stage or r["architecture"] != entry.get("architecture"):
+                    continue
+                if best_step is not None and best_step in set(r["step"].tolist()):
+                    hours = float(r["cpu_hours"][np.flatnonzero(r["step"] == best_step)[0]])
+                else:
+                    hours = float(training.get("cpu_hours", np.nan))
+                out[r["name"]].append((hours, float(scores[stage]), str(version)))
+    return out
+
+
+def plot_learning_curves(runs, points=None, ncols=3):
+    """Figure with one panel per run (results of :func:`read_run`); points: :func:`score_points`."""
+    import matplotlib.pyplot as plt
+
+    points = points or {}
+    n = len(runs)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, r in zip(axes.flat, runs):
+        t = r["cpu_hours"]
+        ax.plot(t, r["train_loss"], color="0.6", lw=0.8, label="training (moving average)")
+        ax.plot(t, r["val_loss"], color="C0", lw=0.8, alpha=0.6, label="validation")
+        ax.plot(t, best_so_far(r["val_loss"]), color="C0", lw=1.8, label="best validation")
+        ax.set_yscale("log")
+        ax.set_xlabel("CPU-hours (one core)")
+        ax.set_ylabel("L1 loss (CNN units)")
+        ax.set_title(f"{r['name']} ({r['architecture']}, {int(r['step'][-1]) if r['step'].size else 0} steps)",
+                     fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        pts = points.get(r["name"]) or []
+        if pts:
+            ax2 = ax.twinx()
+            ax2.plot([p[0] for p in pts], [p[1] for p in pts], "o--", color="C3", ms=5, label="set score")
+            for h, s, v in pts:
+                ax2.annotate(v, (h, s), textcoords="offset points", xytext=(3, 3), fontsize=7, color="C3")
+            ax2.axhline(1.0, color="C3", lw=0.8, ls=":")
+            ax2.set_ylabel("score (1 = bar of #11)", color="C3")
+            ax2.set_ylim(bottom=0)
+    axes.flat[0].legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def format_table(runs):
+    """Text table: per run, CPU-hours, steps, best validation loss and its fall in the last two
+    CPU-hours (see :func:`trend`)."""
+    lines = [f"{'run':<14}{'architecture':<16}{'CPU-h':>7}{'steps':>8}{'best val':>11}"
+             f"{'fall, last h':>14}{'hour before':>13}"]
+    for r in runs:
+        best = best_so_far(r["val_loss"])
+        last, before = trend(r)
+        fmt = lambda x: "-" if np.isnan(x) else f"{100 * x:.1f} %"  # noqa: E731
+        lines.append(f"{r['name']:<14}{r['architecture']:<16}{r['cpu_hours'][-1] if r['step'].size else 0:>7.2f}"
+                     f"{int(r['step'][-1]) if r['step'].size else 0:>8d}"
+                     f"{best[-1] if best.size else float('nan'):>11.4g}{fmt(last):>14}{fmt(before):>13}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m connear_helpers.training.curves",
+                                description="learning curves of CPU training runs (connear_helpers.training.fit)")
+    p.add_argument("runs", nargs="+", help="run folders (each with history.csv and state.json)")
+    p.add_argument("--manifest", nargs="*", default=[], help="manifest.json files of judged weight sets")
+    p.add_argument("--out", default="learning_curves.png", help="figure file to write (default learning_curves.png)")
+    args = p.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = [read_run(r) for r in args.runs]
+    print(format_table(runs))
+    fig = plot_learning_curves(runs, score_points(args.manifest, runs))
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Learning curves of training runs (connear_helpers.training.curves)."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+from connear_helpers.training import curves
+
+matplotlib.use("Agg")
+
+
+def _run(folder, stage, architecture, rows):
+    """A run folder as fit writes it: rows of (step, wall_s, train_loss, val_loss, lr)."""
+    folder.mkdir(parents=True)
+    (folder / "state.json").write_text(json.dumps({"stage": stage, "architecture": architecture,
+                                                   "step": rows[-1][0]}))
+    lines = ["step,wall_s,train_loss,val_loss,lr"] + [",".join(str(x) for x in r) for r in rows]
+    (folder / "history.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_run_is_read_in_cpu_hours_and_sorted_by_step(tmp_path):
+    run = _run(tmp_path / "ihc", "ihc", "ihc_f32",
+               [(200, 1800.0, 0.5, 0.4, 1e-3), (100, 900.0, 0.6, 0.5, 1e-3), (300, 7200.0, 0.3, 0.45, 5e-4)])
+    r = curves.read_run(run)
+    assert r["stage"] == "ihc" and r["architecture"] == "ihc_f32"
+    np.testing.assert_array_equal(r["step"], [100, 200, 300])
+    np.testing.assert_allclose(r["cpu_hours"], [0.25, 0.5, 2.0])
+    np.testing.assert_allclose(r["val_loss"], [0.5, 0.4, 0.45])
+
+
+def test_best_so_far_is_the_running_minimum():
+    np.testing.assert_allclose(curves.best_so_far(np.array([3.0, 2.0, np.nan, 2.5, 1.0])), [3, 2, 2, 2, 1])
+
+
+def test_trend_is_the_relative_fall_of_the_best_loss_per_window(tmp_path):
+    # best validation loss: 1.0 at 0 h, 0.5 at 1 h, 0.4 at 2 h (and a worse value at the end)
+    rows = [(1, 0.0, 1, 1.0, 1e-3), (2, 3600.0, 1, 0.5, 1e-3), (3, 7200.0, 1, 0.4, 1e-3), (4, 7200.0, 1, 0.9, 1e-3)]
+    r = curves.read_run(_run(tmp_path / "anfh", "anfh", "anf_l8f16", rows))
+    last, before = curves.trend(r, hours=1.0)
+    assert last == pytest.approx(0.2)  # 0.5 -> 0.4
+    assert before == pytest.approx(0.5)  # 1.0 -> 0.5
+    assert all(np.isnan(curves.trend(r, hours=1.5)[1:]))  # window before the run began
+
+
+def test_set_scores_are_placed_at_the_cpu_hours_of_their_best_step(tmp_path):
+    rows = [(100, 360.0, 1, 0.5, 1e-3), (200, 720.0, 1, 0.4, 1e-3), (300, 1080.0, 1, 0.3, 1e-3)]
+    run = curves.read_run(_run(tmp_path / "runs" / "anfl", "anfl", "anf_l8f16", rows))
+    other = curves.read_run(_run(tmp_path / "runs" / "anfl_f32", "anfl", "anf_l8f32", rows))
+    sets = []
+    for name, best_step, score in (("a", 200, 1.2), ("b", 300, 0.7)):
+        (tmp_path / name).mkdir()
+        manifest = {"version": "2026.12.02", "scores": {"anfl": score, "ihc": 3.0},
+                    "models": {"anfl": {"architecture": "anf_l8f16", "training": {"best_step": best_step}},
+                               "ihc": {"architecture": "ihc_f32", "training": {"best_step": 1}}}}
+        (tmp_path / name / "manifest.json").write_text(json.dumps(manifest))
+        sets.append(tmp_path / name / "manifest.json")
+    points = curves.score_points(sets, [run, other])
+    assert points["anfl_f32"] == []  # another architecture: not this run's weights
+    assert [(round(h, 3), s) for h, s, _ in points["anfl"]] == [(0.2, 1.2), (0.3, 0.7)]
+    assert [v for _, _, v in points["anfl"]] == ["2026.12.02 (a)", "2026.12.02 (b)"]  # same version: folder named
+    fig = curves.plot_learning_curves([run, other], points)
+    assert sum(ax.get_visible() for ax in fig.axes if ax.get_ylabel().startswith("L1")) == 2
+    assert any(ax.get_ylabel().startswith("score") for ax in fig.axes)  # the scores' axis on the first run
+    table = curves.format_table([run, other])
+    assert "anf_l8f32" in table and "0.3" in table
+
+
+def test_a_folder_without_history_is_an_error_naming_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="state.json"):
+        curves.read_run(tmp_path)
+
+
+def test_command_line_writes_the_figure(tmp_path, capsys):
+    run = _run(tmp_path / "cochlea", "cochlea", "cochlea_f64k32",
+               [(100, 3600.0, 0.2, 0.3, 1e-3), (200, 7200.0, 0.1, 0.2, 1e-3)])
+    out = tmp_path / "curves.png"
+    curves.main([str(run), "--out", str(out)])
+    assert out.stat().st_size > 1000
+    assert "cochlea_f64k32" in capsys.readouterr().out
