@@ -72,7 +72,7 @@ from scipy.signal import resample_poly
 
 from .analysis import cf as _cf
 
-from .constants import FIBRES, FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
+from .constants import FIBRE_LABEL, FIBRES, FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
 MODES = ("full", "light")
 STAGES = ("bm", "ihc", "anf")
 _REFERENCE_FIBRE = {"anfh": "hsr", "anfm": "msr", "anfl": "lsr"}
@@ -219,9 +219,7 @@ def simulate(
     """
     x, stages = _check(signal, fs, mode, stages)
     engine = check_engine(engine)
-    fibres = tuple(fibres)
-    if any(f not in FIBRES for f in fibres):
-        raise ValueError(f"fibres must be a subset of {FIBRES}, got {fibres!r}")
+    fibres = check_fibres(fibres)
     if cnn_anf_input not in ("cnn", "reference"):
         raise ValueError(f'cnn_anf_input must be "cnn" or "reference", got {cnn_anf_input!r}')
     channels = _channels(cf)
@@ -581,6 +579,20 @@ def _models_key(models):
 # simulation engine
 
 
+def check_fibres(fibres):
+    """The ANF fibre types as a tuple, checked: a non-empty subset of ("anfh", "anfm", "anfl").
+    One name may be given as a string. The labels "HSR", "MSR", "LSR" are errors that name the
+    model to use instead."""
+    fibres = (fibres,) if isinstance(fibres, str) else tuple(fibres)
+    bad = [f for f in fibres if f not in FIBRES]
+    if bad or not fibres:
+        by_label = {v.lower(): k for k, v in FIBRE_LABEL.items()}
+        hint = [f"{f!r} -> {by_label[str(f).lower()]!r}" for f in bad if str(f).lower() in by_label]
+        raise ValueError(f"fibres must be a non-empty subset of {FIBRES}, got {fibres!r}"
+                         + (f" (use the model names: {', '.join(hint)})" if hint else ""))
+    return fibres
+
+
 def _check_options(options):
     """The reference options (dict) as cache keys and _run_tl use them.
 
@@ -807,7 +819,7 @@ def simulate_batch(signals, fs, setup, channels=None, row_channels=None, family=
     opts = _check_options(reference_options)
     x = np.atleast_2d(np.asarray(signals, dtype=np.float64))
     anf = family == "anf"
-    fibres = tuple(fibres)
+    fibres = check_fibres(fibres)
     all_cfs = _cf.connear_cfs()
     if row_channels is not None:
         row_ch = [np.atleast_1d(np.asarray(c, dtype=int)) for c in row_channels]

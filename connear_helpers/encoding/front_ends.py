@@ -30,11 +30,10 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ..analysis.stimuli import P0
-from ..constants import FS_CNN, FS_REFERENCE
+from ..constants import FIBRES, FS_CNN, FS_REFERENCE
 
 P0_PA = P0  # dB SPL reference (Pa), from connear_helpers.analysis.stimuli
 KINDS = ("mel", "anf", "ihc")
-FIBRES = ("anfh", "anfm", "anfl")
 #: Fibres per CF that the verhulst2018 CN/IC stages sum (HSR, MSR, LSR).
 FIBRE_COUNTS = (13, 3, 3)
 #: Resolution of the cached periphery responses (s); bins must be multiples of it.
@@ -359,9 +358,9 @@ def _combine(record, kind, fibres, fibre_weights, bin_s):
 
 
 def _check_fibres(fibres, fibre_weights):
-    fibres = (fibres,) if isinstance(fibres, str) else tuple(fibres)
-    if not fibres or any(f not in FIBRES for f in fibres):
-        raise ValueError(f"fibres must be a non-empty subset of {FIBRES}, got {fibres!r}")
+    from ..pipeline import check_fibres
+
+    fibres = check_fibres(fibres)
     if fibre_weights is None:
         fibre_weights = tuple(FIBRE_COUNTS[FIBRES.index(f)] for f in fibres)
     fibre_weights = tuple(float(v) for v in fibre_weights)

@@ -52,7 +52,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ..analysis import cf as _cf
-from ..constants import FS_CNN, FS_REFERENCE
+from ..constants import FIBRES, FS_CNN, FS_REFERENCE
 from . import binaural
 from .spikes import poisson_spikes
 
@@ -64,7 +64,7 @@ FS_SOUND = FS_REFERENCE
 UPSAMPLE = 20
 #: Silence before the sound reaches the head's centre in every simulated signal (s).
 LEAD_S = 2e-3
-FIBRE_TYPES = ("anfh", "anfm", "anfl")
+FIBRE_TYPES = FIBRES  # the ANF types the inputs may be built from
 _SPAN = (-90.0, 90.0)
 
 
@@ -216,10 +216,9 @@ class PeripheryConfig:
     def __post_init__(self):
         wanted = default_cfs() if self.cf_hz is None else np.atleast_1d(np.asarray(self.cf_hz, dtype=np.float64))
         self.cf_hz = tuple(float(c) for c in np.unique(_cf.snap_to_cf(wanted)))  # the CoNNear CFs used
-        self.fibres = (self.fibres,) if isinstance(self.fibres, str) else tuple(self.fibres)
-        bad = [f for f in self.fibres if f not in FIBRE_TYPES]
-        if bad or not self.fibres:
-            raise ValueError(f"fibres must be a non-empty subset of {FIBRE_TYPES}, got {self.fibres!r}")
+        from ..pipeline import check_fibres
+
+        self.fibres = check_fibres(self.fibres)
         if self.model not in ("reference", "connear"):
             raise ValueError(f'model must be "reference" or "connear", got {self.model!r}')
         if self.mode not in ("full", "light"):

@@ -107,6 +107,22 @@ def test_clear_errors(kwargs, match):
         pipeline.simulate(sig, fs, **kw)
 
 
+def test_fibre_names_are_checked_where_a_batch_is_simulated():
+    """The compute functions of the metrics (and simulate_batch under them) reject unknown fibre
+    names before simulating, and name the model for the labels HSR/MSR/LSR."""
+    from connear_helpers.analysis import evaluations
+
+    assert pipeline.check_fibres("anfm") == ("anfm",)
+    assert pipeline.check_fibres(["anfl", "anfh"]) == ("anfl", "anfh")
+    with pytest.raises(ValueError, match="non-empty"):
+        pipeline.check_fibres(())
+    with pytest.raises(ValueError, match="'HSR' -> 'anfh'"):
+        evaluations.compute_rate_level((1000.0,), (60.0,), fibres=("HSR",))
+    with pytest.raises(ValueError, match="fibres"):
+        pipeline.simulate_batch(tone(400)[None], FS, pipeline.prepare(None, "full"), family="anf",
+                                fibres=("anfx",))
+
+
 def test_missing_weight_set_says_how_to_get_it(tmp_path, monkeypatch):
     from connear_helpers.cnn import weights
 
