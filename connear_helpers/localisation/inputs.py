@@ -52,7 +52,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ..analysis import cf as _cf
-from ..constants import FIBRES, FS_CNN, FS_REFERENCE
+from ..constants import FS_CNN, FS_REFERENCE
 from . import binaural
 from .spikes import poisson_spikes
 
@@ -64,7 +64,6 @@ FS_SOUND = FS_REFERENCE
 UPSAMPLE = 20
 #: Silence before the sound reaches the head's centre in every simulated signal (s).
 LEAD_S = 2e-3
-FIBRE_TYPES = FIBRES  # the ANF types the inputs may be built from
 _SPAN = (-90.0, 90.0)
 
 

@@ -38,7 +38,8 @@ def read_run(run_dir):
     """One run folder of :mod:`.fit` as a dict: stage, architecture, name, and arrays step,
     cpu_hours, train_loss, val_loss, lr (one entry per validation, in order of steps).
 
-    Raises FileNotFoundError (naming the file) if the folder has no history.csv or state.json."""
+    Raises FileNotFoundError (naming the file) if the folder has no history.csv or state.json, and
+    ValueError if the history is empty (the run has not validated yet)."""
     run = pathlib.Path(run_dir)
     state_path, hist_path = run / "state.json", run / "history.csv"
     for p in (state_path, hist_path):
@@ -53,7 +54,9 @@ def read_run(run_dir):
             raise ValueError(f"{hist_path}: columns {missing} missing (not a history of connear_helpers.training.fit)")
         for r in reader:
             rows.append([float(r[c]) if r[c] not in ("", "None") else np.nan for c in _COLUMNS])
-    a = np.asarray(rows, dtype=float).reshape(-1, len(_COLUMNS))
+    if not rows:
+        raise ValueError(f"{hist_path} has no rows yet: the run writes one at each validation")
+    a = np.asarray(rows, dtype=float)
     a = a[np.argsort(a[:, 0], kind="stable")]
     return {"name": run.name, "path": str(run), "stage": state.get("stage", run.name),
             "architecture": state.get("architecture", "?"), "step": a[:, 0].astype(np.int64),
@@ -62,8 +65,8 @@ def read_run(run_dir):
 
 def best_so_far(val_loss):
     """The running minimum of a validation-loss series (NaN entries keep the previous best)."""
-    v = np.where(np.isnan(val_loss), np.inf, np.asarray(val_loss, dtype=float))
-    out = np.minimum.accumulate(v) if v.size else v
+    v = np.asarray(val_loss, dtype=float)
+    out = np.minimum.accumulate(np.where(np.isnan(v), np.inf, v))
     return np.where(np.isinf(out), np.nan, out)
 
 
@@ -72,8 +75,6 @@ def trend(run, hours=1.0):
     ``hours`` before them: (last, previous), e.g. 0.05 = 5 % lower at the end of the window than
     at its start; NaN where the run is shorter than the window."""
     t, best = run["cpu_hours"], best_so_far(run["val_loss"])
-    if t.size == 0:
-        return float("nan"), float("nan")
     end = t[-1]
 
     def at(time):
@@ -111,10 +112,8 @@ def score_points(manifest_paths, runs):
             for r in runs:
                 if r["stage"] != stage or r["architecture"] != entry.get("architecture"):
                     continue
-                if best_step is not None and best_step in set(r["step"].tolist()):
-                    hours = float(r["cpu_hours"][np.flatnonzero(r["step"] == best_step)[0]])
-                else:
-                    hours = float(training.get("cpu_hours", np.nan))
+                at_best = np.flatnonzero(r["step"] == best_step)  # empty if the history lacks it
+                hours = float(r["cpu_hours"][at_best[0]] if at_best.size else training.get("cpu_hours", np.nan))
                 out[r["name"]].append((hours, float(scores[stage]), str(version)))
     return out
 
@@ -138,7 +137,7 @@ def plot_learning_curves(runs, points=None, ncols=3):
         ax.set_yscale("log")
         ax.set_xlabel("CPU-hours (one core)")
         ax.set_ylabel("L1 loss (CNN units)")
-        ax.set_title(f"{r['name']} ({r['architecture']}, {int(r['step'][-1]) if r['step'].size else 0} steps)",
+        ax.set_title(f"{r['name']} ({r['architecture']}, {r['step'][-1]} steps)",
                      fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
         pts = points.get(r["name"]) or []
@@ -160,12 +159,9 @@ def format_table(runs):
     lines = [f"{'run':<14}{'architecture':<16}{'CPU-h':>7}{'steps':>8}{'best val':>11}"
              f"{'fall, last h':>14}{'hour before':>13}"]
     for r in runs:
-        best = best_so_far(r["val_loss"])
-        last, before = trend(r)
-        fmt = lambda x: "-" if np.isnan(x) else f"{100 * x:.1f} %"  # noqa: E731
-        lines.append(f"{r['name']:<14}{r['architecture']:<16}{r['cpu_hours'][-1] if r['step'].size else 0:>7.2f}"
-                     f"{int(r['step'][-1]) if r['step'].size else 0:>8d}"
-                     f"{best[-1] if best.size else float('nan'):>11.4g}{fmt(last):>14}{fmt(before):>13}")
+        falls = ["-" if np.isnan(x) else f"{100 * x:.1f} %" for x in trend(r)]
+        lines.append(f"{r['name']:<14}{r['architecture']:<16}{r['cpu_hours'][-1]:>7.2f}{r['step'][-1]:>8d}"
+                     f"{best_so_far(r['val_loss'])[-1]:>11.4g}{falls[0]:>14}{falls[1]:>13}")
     return "\n".join(lines)
 
 

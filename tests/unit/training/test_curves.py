@@ -14,7 +14,7 @@ def _run(folder, stage, architecture, rows):
     """A run folder as fit writes it: rows of (step, wall_s, train_loss, val_loss, lr)."""
     folder.mkdir(parents=True)
     (folder / "state.json").write_text(json.dumps({"stage": stage, "architecture": architecture,
-                                                   "step": rows[-1][0]}))
+                                                   "step": rows[-1][0] if rows else 0}))
     lines = ["step,wall_s,train_loss,val_loss,lr"] + [",".join(str(x) for x in r) for r in rows]
     (folder / "history.csv").write_text("\n".join(lines) + "\n")
     return folder
@@ -42,6 +42,8 @@ def test_trend_is_the_relative_fall_of_the_best_loss_per_window(tmp_path):
     assert last == pytest.approx(0.2)  # 0.5 -> 0.4
     assert before == pytest.approx(0.5)  # 1.0 -> 0.5
     assert all(np.isnan(curves.trend(r, hours=1.5)[1:]))  # window before the run began
+    row = curves.format_table([r]).splitlines()[1].split()  # what the command line prints
+    assert row[:5] == ["anfh", "anf_l8f16", "2.00", "4", "0.4"] and row[5:] == ["20.0", "%", "50.0", "%"]
 
 
 def test_set_scores_are_placed_at_the_cpu_hours_of_their_best_step(tmp_path):
@@ -70,6 +72,8 @@ def test_set_scores_are_placed_at_the_cpu_hours_of_their_best_step(tmp_path):
 def test_a_folder_without_history_is_an_error_naming_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="state.json"):
         curves.read_run(tmp_path)
+    with pytest.raises(ValueError, match="no rows yet"):  # a run that has not validated yet
+        curves.read_run(_run(tmp_path / "ihc", "ihc", "ihc_f32", []))
 
 
 def test_command_line_writes_the_figure(tmp_path, capsys):
