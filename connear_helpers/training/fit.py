@@ -8,8 +8,10 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
   is padded with its resting value, as :mod:`connear_helpers.cnn.inference` pads); for the cochlea,
   sound and BM velocity windows at random offsets, with a random sign (the TL model is odd in
   the sound pressure, so -p gives -v exactly);
-* loss: mean absolute error in CNN units (as the paper); Adam; the learning rate is halved when
-  the validation loss has not improved for ``lr_patience`` validations (down to ``min_lr``);
+* loss: mean absolute error in CNN units (as the paper), optionally plus ``mean_weight`` times the
+  absolute error of each window's time mean (:func:`window_loss`); Adam; the learning rate is
+  halved when the validation loss has not improved for ``lr_patience`` validations (down to
+  ``min_lr``);
 * validation: fixed batches from held-out bank segments, every ``val_every`` steps;
 * stops with a checkpoint on Ctrl-C or ``kill PID`` (SIGTERM);
 * checkpoints at least every ``checkpoint_minutes``: ``last.weights.h5`` and the optimiser state,
@@ -19,6 +21,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
+        [--mean-weight W]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``.
@@ -214,6 +217,33 @@ def _write_run_manifest(out, stage, architecture):
         "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
 
 
+def window_loss(mean_weight=0.0):
+    """The training loss: per window, mean |error| + mean_weight x |time mean of the error|.
+
+    y_true, y_pred: (B, W, C) in CNN units; returns (B,). The second term is the error of the
+    quantities the evaluation measures as time means (the mean IHC potential of an excitation
+    pattern, the mean rate of a rate-level curve); the L1 term alone lets many small opposite
+    errors hide a bias of the mean. mean_weight=0 is the paper's L1 loss. For C > 1 (cochlea) the
+    mean term is averaged over channels.
+    """
+    import keras
+
+    ops = keras.ops
+    mean_weight = float(mean_weight)
+    if mean_weight < 0:
+        raise ValueError(f"mean_weight must be >= 0, got {mean_weight}")
+
+    def loss(y_true, y_pred):
+        err = y_pred - y_true
+        l1 = ops.mean(ops.abs(err), axis=(1, 2))
+        if mean_weight == 0.0:
+            return l1
+        return l1 + mean_weight * ops.mean(ops.abs(ops.mean(err, axis=1)), axis=1)
+
+    loss.__name__ = "l1" if mean_weight == 0.0 else f"l1_plus_{mean_weight:g}_window_mean"
+    return loss
+
+
 @dataclasses.dataclass(frozen=True)
 class FitConfig:
     """The recipe of a run: everything :func:`fit` needs besides the data, the folder and the time.
@@ -230,6 +260,8 @@ class FitConfig:
         down to min_lr.
     pool, refresh_every: IHC/ANF training pairs kept in memory, and steps between replacing one.
     jit: XLA-compile the training step (1.3x faster per step on one core, ~10 s to compile).
+    mean_weight: weight of the window-mean error in the loss (:func:`window_loss`; 0: plain L1). A
+        run keeps the value it started with, so that its validation losses stay comparable.
     """
 
     architecture: str | None = None
@@ -246,6 +278,7 @@ class FitConfig:
     pool: int = 48
     refresh_every: int = 20
     jit: bool = True
+    mean_weight: float = 0.0
 
 
 def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, progress=True):
@@ -273,6 +306,9 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
             raise ValueError(f"{out} holds a {state['stage']} run, not {stage}")
         architecture = state["architecture"]
         seed = state["seed"] + state["sessions"]  # fresh random draws in every session
+        mean_weight = state.get("mean_weight", 0.0)  # runs before the option had plain L1
+    else:
+        mean_weight = config.mean_weight
     architecture = architecture or DEFAULT_ARCHITECTURE[stage]
     info = _models.model_info(architecture)
     if info["family"] != _family(stage):
@@ -289,7 +325,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     model = _models.build_model(architecture, n_cf=1)
     optimizer = keras.optimizers.Adam(learning_rate=config.lr if state is None else state["lr"])
     # XLA-compiled steps: measured 1.3x faster on one CPU core (benchmarks/bench_cnn_architectures.py)
-    model.compile(optimizer=optimizer, loss="mean_absolute_error", jit_compile=config.jit and keras.backend.backend() != "torch")
+    model.compile(optimizer=optimizer, loss=window_loss(mean_weight), jit_compile=config.jit and keras.backend.backend() != "torch")
     if state is not None:
         model.load_weights(out / "last.weights.h5")
         _load_optimizer(optimizer, model, out / "optimizer.npz")
@@ -309,13 +345,14 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      batch_size=batch_size, layout=dict(zip(("left", "window", "right", "length"), layout)),
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
-                     step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None, wait=0, history=[])
+                     mean_weight=mean_weight, step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None,
+                     wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
     # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
     state["config"] = dataclasses.asdict(dataclasses.replace(
         config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
-        init_weights=state["init_weights"], window=layout[1]))
+        init_weights=state["init_weights"], window=layout[1], mean_weight=mean_weight))
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
@@ -398,9 +435,11 @@ def _main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-weights", default=None)
     p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--mean-weight", type=float, default=0.0,
+                   help="weight of the window-mean error added to the L1 loss (a new run only)")
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
-                       init_weights=a.init_weights, val_every=a.val_every)
+                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight)
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

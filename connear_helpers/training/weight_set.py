@@ -89,6 +89,13 @@ def _software():
     return info
 
 
+def _recipe(state):
+    """The recipe of a run in words (its loss: plain L1, or L1 plus the window-mean term)."""
+    w = state.get("mean_weight", 0.0)
+    loss = "L1 loss" if not w else f"L1 loss + {w:g} x window-mean error"
+    return f"connear_helpers.training.fit ({loss}, Adam, bank windows, random gains)"
+
+
 def _model_entry(stage, run):
     """Manifest entry of a run's best weights (the file is copied separately)."""
     from ..cnn.architectures import MODEL_INFO
@@ -98,7 +105,7 @@ def _model_entry(stage, run):
     path = run / f"{stage}.weights.h5"
     return {"file": f"{stage}.weights.h5", "sha256": file_sha256(path), "architecture": state["architecture"],
             "params": MODEL_INFO[state["architecture"]]["params"],
-            "training": {"recipe": "connear_helpers.training.fit (L1 loss, Adam, bank windows, random gains)",
+            "training": {"recipe": _recipe(state),
                          "steps": state["step"], "cpu_hours": round(state["wall_s"] / 3600, 2),
                          "sessions": state["sessions"], "batch_size": state["batch_size"],
                          "window": state["layout"], "learning_rate_now": state["lr"],

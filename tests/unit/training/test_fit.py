@@ -143,3 +143,38 @@ def test_banks_can_be_added_to_a_run_without_moving_its_validation_set(tiny_bank
     assert state["bank"]["path_name"] == first.path.name and state["step"] == 10
     with pytest.raises(ValueError, match="same bank is given twice"):
         F.training_split([first, B.Bank(tiny_bank_path)])
+
+
+def test_window_loss_adds_the_error_of_each_windows_mean():
+    import keras
+
+    y = np.zeros((2, 64, 3), np.float32)
+    offset = np.full_like(y, 0.5)  # a bias: every sample 0.5 high
+    wiggle = np.zeros_like(y)
+    wiggle[:, ::2], wiggle[:, 1::2] = 0.5, -0.5  # zero mean, |e| = 0.5
+    for weight in (0.0, 2.0):
+        loss = F.window_loss(weight)
+        biased = keras.ops.convert_to_numpy(loss(y, offset))
+        zero_mean = keras.ops.convert_to_numpy(loss(y, wiggle))
+        np.testing.assert_allclose(biased, 0.5 * (1 + weight), rtol=1e-6)
+        np.testing.assert_allclose(zero_mean, 0.5, rtol=1e-6)  # L1 alone: no mean error
+    # the weight-0 loss is Keras's mean absolute error
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 4, 64, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.mean(keras.ops.convert_to_numpy(F.window_loss(0.0)(a, b))),
+                               float(keras.losses.MeanAbsoluteError()(a, b)), rtol=1e-6)
+    with pytest.raises(ValueError, match="mean_weight"):
+        F.window_loss(-1.0)
+
+
+def test_a_run_keeps_its_loss_when_resumed(tiny_bank_path, tmp_path):
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False, mean_weight=1.0)
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "run", config, minutes=5, max_steps=5, progress=False)
+    assert state["mean_weight"] == 1.0 == state["config"]["mean_weight"]
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "run", dataclasses.replace(config, mean_weight=0.0),
+                  minutes=5, max_steps=10, progress=False)
+    assert state["mean_weight"] == 1.0 == state["config"]["mean_weight"]  # validation losses stay comparable
+    from connear_helpers.training import weight_set as WS
+
+    assert "1 x window-mean error" in WS._model_entry("ihc", tmp_path / "run")["training"]["recipe"]
