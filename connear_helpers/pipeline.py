@@ -11,7 +11,8 @@ use. Every array in the result is at the CNN rate (20 kHz), time-major ``(n_samp
 * ``mode="full"``: verhulst2018 TL cochlea at 100 kHz -> BM velocity resampled to 20 kHz
   (``resample_poly``, spec §2.3) -> CoNNear IHC -> CoNNear ANF H/M/L. The reference IHC and
   ANF stages run inside verhulst2018 on the same BM velocity (IHC at 100 kHz, resampled to
-  20 kHz; ANF from the decimated IHC potential, already at 20 kHz).
+  20 kHz with its ends held, :func:`resample_held`; ANF from the decimated IHC potential,
+  already at 20 kHz).
 * ``mode="light"``: CoNNear cochlea at 20 kHz -> CoNNear IHC -> CoNNear ANF; the reference
   IHC runs on the CNN cochlea's BM velocity (resampled to 100 kHz, spec §2.4) and the
   reference ANF on that IHC potential resampled back to 20 kHz. No TL model is run.
@@ -90,7 +91,8 @@ SPLICE_LEAD_S = 10e-3
 SPLICE_TAIL_S = 50e-3
 #: Samples of resting potential put in front of the CoNNear ANF input (see the module docstring).
 ANF_CNN_REST_PAD = 256
-_ENGINE_VERSION = 1
+#: Version of the cached records' arithmetic (2: the IHC potential resampled with held edges).
+_ENGINE_VERSION = 2
 
 
 def check_engine(engine):
@@ -181,6 +183,32 @@ def _to_rate(x, fs_from, fs_to):
     return resample_poly(x, int(round(fs_to / fs_from)), 1, axis=0)
 
 
+def resample_held(x, fs_from, fs_to):
+    """Resample along time (axis 0) like :func:`_to_rate`, with each end first continued by its
+    edge value: for a signal that rests at a nonzero value, the IHC potential (about -57.7 mV).
+
+    resample_poly pads with zeros, which pulls the first and last ~10 output samples of a resting
+    potential towards 0 V (measured at 100 -> 20 kHz: -34.6 mV, then -62.5, -55.2, ... mV). The
+    continuation holds the potential at its edge value instead; away from the ends (more than 10
+    output samples) the result equals :func:`_to_rate`'s. x: (T,) or (T, C); same length rule
+    as resample_poly.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    up, down = (1, int(round(fs_from / fs_to))) if fs_from > fs_to else (int(round(fs_to / fs_from)), 1)
+    if up == down:
+        return x
+    n_out = -(-x.shape[0] * up // down)
+    pad_in = _HOLD_PAD_OUT * down  # a whole number of output samples, beyond the filter's reach
+    padded = np.pad(x, ((pad_in, pad_in),) + ((0, 0),) * (x.ndim - 1), mode="edge")
+    first = _HOLD_PAD_OUT * up
+    return resample_poly(padded, up, down, axis=0)[first:first + n_out]
+
+
+#: Output samples of held edge in front of and behind a signal in :func:`resample_held` (resample_poly's
+#: filter reaches 10 output samples for 1:5 and 5:1).
+_HOLD_PAD_OUT = 100
+
+
 def simulate(
     signal,
     fs,
@@ -239,7 +267,7 @@ def simulate(
             integrator=integrator, engine=engine, progress=progress,
         )
         bm = _fit(_to_rate(ref.v, FS_REFERENCE, FS_CNN), n_out)
-        ihc_ref = _fit(_to_rate(ref.ihc, FS_REFERENCE, FS_CNN), n_out) if want_ihc else None
+        ihc_ref = _fit(resample_held(ref.ihc, FS_REFERENCE, FS_CNN), n_out) if want_ihc else None
         anf_ref = {f: _fit(getattr(ref, f), n_out) for f in fibres} if want_anf else {}
     else:
         from .cnn import inference
@@ -255,7 +283,7 @@ def simulate(
             from verhulst2018 import ihc as ref_ihc
 
             v100 = _to_rate(bm, FS_CNN, FS_REFERENCE)
-            ihc_ref = _fit(_to_rate(ref_ihc.ihc_potential(v100, FS_REFERENCE), FS_REFERENCE, FS_CNN), n_out)
+            ihc_ref = _fit(resample_held(ref_ihc.ihc_potential(v100, FS_REFERENCE), FS_REFERENCE, FS_CNN), n_out)
             if want_anf:
                 anf_ref = {f: ref_anf.anf_rate(ihc_ref, FS_CNN, _REFERENCE_FIBRE[f]) for f in fibres}
 
@@ -776,7 +804,7 @@ def _finish_rows(rows, plans, velocity, union, row_ch, n_samples, n_out, anf, ke
         start += v.shape[1]
         rec = {
             "bm": _fit(resample_poly(v, 1, 5, axis=0), n_out),
-            "ihc": _fit(resample_poly(vihc, 1, 5, axis=0), n_out),
+            "ihc": _fit(resample_held(vihc, FS_REFERENCE, FS_CNN), n_out),
         }
         if anf:
             dec = ref_ihc.decimate_ihc(vihc)  # per row: its start-up fix uses the row's first sample

@@ -63,7 +63,7 @@ STAGE_LABELS = {"v": "BM velocity", "ihc": "IHC potential", "anfh": "ANF HSR", "
 STAGE_UNITS = {"v": "m/s", "ihc": "V", "anfh": "spikes/s", "anfm": "spikes/s", "anfl": "spikes/s",
                "cn": "spikes/s", "ic": "spikes/s"}
 from ..constants import FS_CNN, FS_REFERENCE  # noqa: E402 (defined once, in constants.py)
-_VERSION = 1
+_VERSION = 2  # 2: the CNN ANF probes get the IHC potential resampled with held edges
 _DEFAULT_CACHE = []
 
 
@@ -310,6 +310,8 @@ def _reference_responses(x, fs, cfs, mode, models, reference_options, n_jobs):
     """Raw responses of a few sounds: list of dicts stage -> (T, C), plus "v20"/"ihc20" (20 kHz)."""
     from verhulst2018 import brainstem
 
+    from .. import pipeline
+
     out = []
     if mode == "full":
         import verhulst2018
@@ -321,12 +323,10 @@ def _reference_responses(x, fs, cfs, mode, models, reference_options, n_jobs):
         for r in (res if isinstance(res, list) else [res]):
             d = {s: getattr(r, s) for s in REFERENCE_STAGES}
             d["v20"] = resample_poly(r.v, 1, 5, axis=0)
-            d["ihc20"] = resample_poly(r.ihc, 1, 5, axis=0)
+            d["ihc20"] = pipeline.resample_held(r.ihc, FS_REFERENCE, FS_CNN)  # the potential rests at ~-58 mV
             out.append(d)
         return out
     from verhulst2018 import anf
-
-    from .. import pipeline
 
     for row in x:
         # light mode as pipeline.simulate_batch runs it: CNN cochlea -> reference IHC (periphery),

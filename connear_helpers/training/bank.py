@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import pathlib
 import time
@@ -302,46 +301,25 @@ class Bank:
         return train, val
 
 
-#: Input samples (100 kHz) of edge value put on each side of an IHC potential before resampling:
-#: a multiple of 5 that covers resample_poly's filter (its half-length is 50 samples for 1:5).
-EDGE_PAD = 500
-
-
-def resample_edge_padded(vihc100):
-    """IHC potential (T, C) [V] at 100 kHz -> (ceil(T/5), C) at 20 kHz: resample_poly(x, 1, 5)
-    with each end continued by its edge value (the potential before and after a segment).
-
-    resample_poly pads with zeros, which pulls the first and last samples of a potential that
-    rests at -57.7 mV towards 0 V (measured: -34.6 mV, then -62.5, -55.2, ... mV). As inputs and
-    targets of the CNNs those samples are wrong, and the windows padded with them even more so.
-    Away from the ends (> 10 samples at 20 kHz) the result equals resample_poly's.
-    """
-    from scipy.signal import resample_poly
-
-    x = np.asarray(vihc100, dtype=np.float64)
-    n20 = -(-x.shape[0] // DECIMATION)
-    padded = np.pad(x, ((EDGE_PAD, EDGE_PAD), (0, 0)), mode="edge")
-    first = EDGE_PAD // DECIMATION  # output m of the padded signal is centred on its input 5 m
-    return resample_poly(padded, 1, DECIMATION, axis=0)[first:first + n20]
-
-
 def derive(bank, seg_id, gain_db, channels, fibres=FIBRES):
     """Reference IHC and ANF responses to a segment's BM velocity times a gain, at 20 kHz.
 
     channels: CF indices (0-200). Returns dict of float64 arrays (len(channels), n20), SI units:
     "v" (BM velocity m/s, the CNN input), "ihc" (V), and each fibre in ``fibres`` (spikes/s).
-    The IHC runs at 100 kHz on ``10**(gain_db/20) * v100`` and is resampled to 20 kHz
-    (:func:`resample_edge_padded`); the ANF runs on its decimated potential (the reference's own
-    decimation), over the whole segment.
+    The IHC runs at 100 kHz on ``10**(gain_db/20) * v100`` and is resampled to 20 kHz with its
+    ends held (:func:`connear_helpers.pipeline.resample_held`); the ANF runs on its decimated
+    potential (the reference's own decimation), over the whole segment.
     """
     from verhulst2018 import anf, ihc
+
+    from ..pipeline import resample_held
 
     g = 10.0 ** (float(gain_db) / 20.0)
     channels = np.asarray(channels, dtype=int)
     v100 = np.ascontiguousarray(np.asarray(bank.array(seg_id, "v100"))[channels].T, dtype=np.float64) * g
     vihc100 = ihc.ihc_potential(v100, float(FS_REFERENCE), overwrite_input=True)
     out = {"v": np.asarray(bank.array(seg_id, "v20"))[channels].astype(np.float64) * g,
-           "ihc": resample_edge_padded(vihc100).T}
+           "ihc": resample_held(vihc100, FS_REFERENCE, FS_CNN).T}
     if fibres:
         vdec = ihc.decimate_ihc(vihc100)
         for fib in fibres:

@@ -64,18 +64,6 @@ def test_bank_files_and_resampling(tiny_bank):
     assert json.loads((tiny_bank.path / "manifest.json").read_text())["reference_options"]["irregularities"] is False
 
 
-def test_edge_padded_resampling_keeps_a_constant_and_its_length():
-    rest = np.full((1003, 2), -0.0577)
-    y = B.resample_edge_padded(rest)
-    assert y.shape == (201, 2)  # ceil(1003 / 5), as resample_poly
-    np.testing.assert_allclose(y, -0.0577, rtol=1e-12)
-    # a step keeps its place: output m is centred on input 5 m
-    step = np.where(np.arange(1000) < 500, 0.0, 1.0)[:, None]
-    step[500] = 0.5  # odd about input 500, so the symmetric filter gives 0.5 at output 100
-    y = B.resample_edge_padded(step)[:, 0]
-    assert y[99] < 0.5 < y[101] and abs(y[100] - 0.5) < 1e-9
-
-
 def test_derived_pairs_are_the_reference_stages_on_the_gained_velocity(tiny_bank):
     import verhulst2018
     from scipy.signal import resample_poly
