@@ -217,6 +217,32 @@ def _write_run_manifest(out, stage, architecture):
         "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
 
 
+def init_lineage(path):
+    """What the weight file ``path`` a run starts from is, when a weight set's manifest beside it
+    lists it (same file name and sha256): {"set": "NAME VERSION", "model", "steps_total",
+    "cpu_hours_total"}, the training that went into it (its own ``*_total`` figures, or its run's
+    figures where the set recorded none); None for a file of no set, so a fine-tuned model's
+    manifest entry can count all the training behind it (weight_set)."""
+    from ..cnn.weights import file_sha256
+
+    path = pathlib.Path(path).expanduser()
+    mpath = path.parent / "manifest.json"
+    try:
+        manifest = json.loads(mpath.read_text())
+        models = manifest["models"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    sha = file_sha256(path)
+    for name, entry in models.items():
+        if isinstance(entry, dict) and entry.get("file") == path.name and entry.get("sha256") == sha:
+            tr = entry.get("training") or {}
+            return {"set": f"{manifest.get('name', mpath.parent.name)} {manifest.get('version', '')}".strip(),
+                    "model": name,
+                    "steps_total": int(tr.get("steps_total", tr.get("steps", 0))),
+                    "cpu_hours_total": float(tr.get("cpu_hours_total", tr.get("cpu_hours", 0.0)))}
+    return None
+
+
 def window_loss(mean_weight=0.0):
     """The training loss: per window, mean |error| + mean_weight x |time mean of the error|.
 
@@ -345,6 +371,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      batch_size=batch_size, layout=dict(zip(("left", "window", "right", "length"), layout)),
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
+                     init_from=None if init_weights is None else init_lineage(init_weights),
                      mean_weight=mean_weight, step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None,
                      wait=0, history=[])
     state["sessions"] += 1

@@ -103,10 +103,16 @@ def _model_entry(stage, run):
 
     state = json.loads((run / "state.json").read_text())
     path = run / f"{stage}.weights.h5"
+    cpu_hours = round(state["wall_s"] / 3600, 2)
+    lineage = state.get("init_from")  # fit.init_lineage: the shipped model a fine-tune started from
+    totals = {} if not lineage else {
+        "steps_total": state["step"] + lineage["steps_total"],
+        "cpu_hours_total": round(state["wall_s"] / 3600 + lineage["cpu_hours_total"], 2),
+        "init_from": lineage}
     return {"file": f"{stage}.weights.h5", "sha256": file_sha256(path), "architecture": state["architecture"],
             "params": MODEL_INFO[state["architecture"]]["params"],
             "training": {"recipe": _recipe(state),
-                         "steps": state["step"], "cpu_hours": round(state["wall_s"] / 3600, 2),
+                         "steps": state["step"], "cpu_hours": cpu_hours, **totals,
                          "sessions": state["sessions"], "batch_size": state["batch_size"],
                          "window": state["layout"], "learning_rate_now": state["lr"],
                          "best_validation_loss_cnn_units": state["best_val"], "best_step": state["best_step"],

@@ -178,3 +178,35 @@ def test_a_run_keeps_its_loss_when_resumed(tiny_bank_path, tmp_path):
     from connear_helpers.training import weight_set as WS
 
     assert "1 x window-mean error" in WS._model_entry("ihc", tmp_path / "run")["training"]["recipe"]
+
+
+def test_a_fine_tune_of_a_set_counts_the_training_behind_it(tiny_bank_path, tmp_path):
+    """A run started from a weight set's file records which model it was and what training went
+    into it; the manifest entry of the fine-tune then gives the totals (own + the set's)."""
+    from connear_helpers.cnn.weights import file_sha256
+    from connear_helpers.training import weight_set as WS
+
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, tmp_path / "first", config, minutes=5, max_steps=5, progress=False)
+    shipped = tmp_path / "set"
+    shipped.mkdir()
+    (shipped / "ihc.weights.h5").write_bytes((tmp_path / "first" / "ihc.weights.h5").read_bytes())
+    training = {"steps": 30000, "cpu_hours": 1.5, "steps_total": 40000, "cpu_hours_total": 2.25}
+    (shipped / "manifest.json").write_text(json.dumps({"name": "connear-lab", "version": "2026.01.01", "models": {
+        "ihc": {"file": "ihc.weights.h5", "sha256": file_sha256(shipped / "ihc.weights.h5"), "training": training}}}))
+    tuned = dataclasses.replace(config, init_weights=str(shipped / "ihc.weights.h5"))
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "tuned", tuned, minutes=5, max_steps=5, progress=False)
+    assert state["init_from"] == {"set": "connear-lab 2026.01.01", "model": "ihc", "steps_total": 40000,
+                                  "cpu_hours_total": 2.25}
+    entry = WS._model_entry("ihc", tmp_path / "tuned")["training"]
+    assert entry["steps"] == 5 and entry["steps_total"] == 40005
+    assert entry["cpu_hours_total"] == pytest.approx(2.25 + state["wall_s"] / 3600, abs=0.006)
+    # a set that recorded no totals: its own figures count; an altered file is no set's model
+    del training["steps_total"], training["cpu_hours_total"]
+    (shipped / "manifest.json").write_text(json.dumps({"name": "connear-lab", "version": "2026.01.01", "models": {
+        "ihc": {"file": "ihc.weights.h5", "sha256": file_sha256(shipped / "ihc.weights.h5"), "training": training}}}))
+    assert F.init_lineage(shipped / "ihc.weights.h5")["cpu_hours_total"] == 1.5
+    (shipped / "ihc.weights.h5").write_bytes((shipped / "ihc.weights.h5").read_bytes() + b"\0")
+    assert F.init_lineage(shipped / "ihc.weights.h5") is None
+    assert "steps_total" not in WS._model_entry("ihc", tmp_path / "first")["training"]
