@@ -183,6 +183,11 @@ def _to_rate(x, fs_from, fs_to):
     return resample_poly(x, int(round(fs_to / fs_from)), 1, axis=0)
 
 
+#: Output samples of held edge in front of and behind a signal in :func:`resample_held` (resample_poly's
+#: filter reaches 10 output samples for 1:5 and 5:1).
+_HOLD_PAD_OUT = 100
+
+
 def resample_held(x, fs_from, fs_to):
     """Resample along time (axis 0) like :func:`_to_rate`, with each end first continued by its
     edge value: for a signal that rests at a nonzero value, the IHC potential (about -57.7 mV).
@@ -202,11 +207,6 @@ def resample_held(x, fs_from, fs_to):
     padded = np.pad(x, ((pad_in, pad_in),) + ((0, 0),) * (x.ndim - 1), mode="edge")
     first = _HOLD_PAD_OUT * up
     return resample_poly(padded, up, down, axis=0)[first:first + n_out]
-
-
-#: Output samples of held edge in front of and behind a signal in :func:`resample_held` (resample_poly's
-#: filter reaches 10 output samples for 1:5 and 5:1).
-_HOLD_PAD_OUT = 100
 
 
 def simulate(
