@@ -38,10 +38,23 @@ def expected_statements(manifest):
         sync = _curve(manifest, "full", "anf_synchrony_level", fibre)
         out.append(f"{rl[0]:.1f}/{rl[1]:.1f} spikes/s; synchrony-level {sync[0]:.3f}/{sync[1]:.3f}")
     for stage, entry in manifest["models"].items():
-        out.append(f"`{entry['architecture']}`")
         training = entry["training"]  # a fine-tune of a shipped model: all the training behind it
-        out.append(f"{training.get('cpu_hours_total', training['cpu_hours']):.2f} CPU-h")
+        steps = training.get("steps_total", training["steps"])
+        hours = training.get("cpu_hours_total", training["cpu_hours"])
+        out.append(f"(`{entry['architecture']}`, {_count(entry['params'])}, {_count(steps)} steps, {hours:.2f} CPU-h")
     return out
+
+
+def _count(n):
+    """A count as the README writes it: 3.2 k, 26 k, 1.9 M."""
+    for scale, unit in ((1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
+    return str(n)
+
+
+def test_counts_are_written_as_the_readme_writes_them():
+    assert [_count(n) for n in (83617, 3240, 42206, 1873920, 512)] == ["84 k", "3.2 k", "42 k", "1.9 M", "512"]
 
 
 def test_readme_table_is_the_manifests():
