@@ -12,6 +12,9 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
   absolute error of each window's time mean (:func:`window_loss`); Adam; the learning rate is
   halved when the validation loss has not improved for ``lr_patience`` validations (down to
   ``min_lr``);
+* weights: optionally an exponential moving average of the weights (``ema``, e.g. 0.999), which
+  is what validation sees and the run keeps: single-step weights of these small batches move the
+  validation loss by +-10 % from one validation to the next;
 * validation: fixed batches from held-out bank segments, every ``val_every`` steps;
 * stops with a checkpoint on Ctrl-C or ``kill PID`` (SIGTERM);
 * checkpoints at least every ``checkpoint_minutes``: ``last.weights.h5`` and the optimiser state,
@@ -21,7 +24,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--mean-weight W]
+        [--mean-weight W] [--ema M]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``.
@@ -288,6 +291,9 @@ class FitConfig:
     jit: XLA-compile the training step (1.3x faster per step on one core, ~10 s to compile).
     mean_weight: weight of the window-mean error in the loss (:func:`window_loss`; 0: plain L1). A
         run keeps the value it started with, so that its validation losses stay comparable.
+    ema: momentum of an exponential moving average of the weights, updated every step (0: off;
+        0.999 averages over about 1000 steps). When on, validation, ``best`` and
+        ``<stage>.weights.h5`` use the averaged weights; training goes on from the raw ones.
     """
 
     architecture: str | None = None
@@ -305,6 +311,7 @@ class FitConfig:
     refresh_every: int = 20
     jit: bool = True
     mean_weight: float = 0.0
+    ema: float = 0.0
 
 
 def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, progress=True):
@@ -333,8 +340,12 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         architecture = state["architecture"]
         seed = state["seed"] + state["sessions"]  # fresh random draws in every session
         mean_weight = state.get("mean_weight", 0.0)  # runs before the option had plain L1
+        ema_momentum = state.get("ema", 0.0)
     else:
         mean_weight = config.mean_weight
+        ema_momentum = float(config.ema)
+    if not 0.0 <= ema_momentum < 1.0:
+        raise ValueError(f"ema must be in [0, 1), got {ema_momentum}")
     architecture = architecture or DEFAULT_ARCHITECTURE[stage]
     info = _models.model_info(architecture)
     if info["family"] != _family(stage):
@@ -372,14 +383,33 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
-                     mean_weight=mean_weight, step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None,
+                     mean_weight=mean_weight, ema=ema_momentum, step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None,
                      wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
     # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
     state["config"] = dataclasses.asdict(dataclasses.replace(
         config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
-        init_weights=state["init_weights"], window=layout[1], mean_weight=mean_weight))
+        init_weights=state["init_weights"], window=layout[1], mean_weight=mean_weight, ema=ema_momentum))
+
+    averaged = None  # the moving average of the weights (float64 numpy), when ema is on
+    if ema_momentum:
+        epath = out / "ema.npz"
+        if epath.exists():
+            with np.load(epath) as f:
+                averaged = [f[f"arr_{i}"] for i in range(len(f.files))]
+        else:
+            averaged = [np.array(w, np.float64) for w in model.get_weights()]
+
+    class _Averaged:  # the model holds the averaged weights inside the with-block
+        def __enter__(self):
+            if averaged is not None:
+                self.raw = model.get_weights()
+                model.set_weights([a.astype(r.dtype) for a, r in zip(averaged, self.raw)])
+
+        def __exit__(self, *exc):
+            if averaged is not None:
+                model.set_weights(self.raw)
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
@@ -400,6 +430,10 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         state["wall_s"] = wall0 + time.time() - t_start
         _save_weights(model, out / "last.weights.h5")
         _save_optimizer(optimizer, out / "optimizer.npz")
+        if averaged is not None:
+            tmp = out / ".ema.tmp.npz"
+            np.savez(tmp, *averaged)
+            os.replace(tmp, out / "ema.npz")
         _atomic_json(spath, state)
 
     def _stop(signum, frame):  # `kill PID` (SIGTERM): checkpoint and stop like Ctrl-C
@@ -412,16 +446,22 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         while time.time() < deadline and (max_steps is None or state["step"] < max_steps):
             x, y = sampler.batch(batch_size)
             loss = float(model.train_on_batch(x, y))
+            if averaged is not None:
+                for a, w in zip(averaged, model.get_weights()):
+                    a *= ema_momentum
+                    a += (1.0 - ema_momentum) * w
             ema = loss if ema is None else 0.98 * ema + 0.02 * loss
             state["step"] += 1
             if state["step"] % config.val_every == 0:
-                val = validate()
+                with _Averaged():
+                    val = validate()
+                    if state["best_val"] is None or val < state["best_val"]:
+                        _save_weights(model, out / f"{stage}.weights.h5")
                 state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), ema, val, state["lr"]])
                 writer.writerow(state["history"][-1])
                 fh.flush()
                 if state["best_val"] is None or val < state["best_val"]:
                     state["best_val"], state["best_step"], state["wait"] = val, state["step"], 0
-                    _save_weights(model, out / f"{stage}.weights.h5")
                     _write_run_manifest(out, stage, architecture)
                 else:
                     state["wait"] += 1
@@ -464,9 +504,12 @@ def _main(argv=None):
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the window-mean error added to the L1 loss (a new run only)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="momentum of the moving average of the weights that is validated and kept "
+                        "(0: off; a new run only)")
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
-                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight)
+                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight, ema=a.ema)
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

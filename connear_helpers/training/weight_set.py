@@ -90,10 +90,13 @@ def _software():
 
 
 def _recipe(state):
-    """The recipe of a run in words (its loss: plain L1, or L1 plus the window-mean term)."""
+    """The recipe of a run in words (its loss: plain L1, or L1 plus the window-mean term; the
+    moving average of the weights when the run kept one)."""
     w = state.get("mean_weight", 0.0)
     loss = "L1 loss" if not w else f"L1 loss + {w:g} x window-mean error"
-    return f"connear_helpers.training.fit ({loss}, Adam, bank windows, random gains)"
+    m = state.get("ema", 0.0)
+    adam = "Adam" if not m else f"Adam, weights averaged (EMA {m:g})"
+    return f"connear_helpers.training.fit ({loss}, {adam}, bank windows, random gains)"
 
 
 def _model_entry(stage, run):

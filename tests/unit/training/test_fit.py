@@ -210,3 +210,51 @@ def test_a_fine_tune_of_a_set_counts_the_training_behind_it(tiny_bank_path, tmp_
     (shipped / "ihc.weights.h5").write_bytes((shipped / "ihc.weights.h5").read_bytes() + b"\0")
     assert F.init_lineage(shipped / "ihc.weights.h5") is None
     assert "steps_total" not in WS._model_entry("ihc", tmp_path / "first")["training"]
+
+
+def test_ema_keeps_the_moving_average_of_the_weights_and_validates_it(tiny_bank_path, tmp_path):
+    """With ema=m the run keeps a = m a + (1 - m) w after every step, starting from the weights it
+    starts with; the validated and kept weights (``<stage>.weights.h5``) are a, and a resumed run
+    goes on averaging from the saved a."""
+    import keras
+
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=1, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, tmp_path / "first", config, minutes=5, max_steps=3, progress=False)
+    start = tmp_path / "first" / "ihc.weights.h5"
+    ema = dataclasses.replace(config, init_weights=str(start), ema=0.75)
+    out = tmp_path / "run"
+
+    def weights(path):
+        model = M.build_model("ihc_f16", n_cf=1)
+        model.load_weights(path)
+        return [np.asarray(w, np.float64) for w in model.get_weights()]
+
+    def saved_average():
+        with np.load(out / "ema.npz") as f:
+            return [f[f"arr_{i}"] for i in range(len(f.files))]
+
+    state = F.fit("ihc", tiny_bank_path, out, ema, minutes=5, max_steps=1, progress=False)
+    assert state["ema"] == 0.75 == state["config"]["ema"]
+    from connear_helpers.training import weight_set as WS
+
+    assert "weights averaged (EMA 0.75)" in WS._model_entry("ihc", out)["training"]["recipe"]
+    expected = [0.75 * a + 0.25 * w for a, w in zip(weights(start), weights(out / "last.weights.h5"))]
+    for got, want in zip(saved_average(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    # the kept weights are the average (float32), not the raw weights of the last step
+    kept = weights(out / "ihc.weights.h5")
+    for k, want in zip(kept, expected):
+        np.testing.assert_array_equal(k, want.astype(np.float32))
+    assert any(not np.array_equal(k, w) for k, w in zip(kept, weights(out / "last.weights.h5")))
+    # resumed (asking for another momentum): the run's own, from the saved average
+    before = saved_average()
+    state = F.fit("ihc", tiny_bank_path, out, dataclasses.replace(ema, ema=0.0), minutes=5, max_steps=2,
+                  progress=False)
+    assert state["ema"] == 0.75
+    for got, a, w in zip(saved_average(), before, weights(out / "last.weights.h5")):
+        np.testing.assert_allclose(got, 0.75 * a + 0.25 * w, rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="ema must be in"):
+        F.fit("ihc", tiny_bank_path, tmp_path / "bad", dataclasses.replace(config, ema=1.0), minutes=1,
+              progress=False)
+    keras.backend.clear_session()
