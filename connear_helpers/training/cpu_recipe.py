@@ -8,7 +8,8 @@
    (one process, pinned to whatever cores the command was given: run it under
    ``taskset -c 1`` to leave the other core free). A stage resumes its run when the folder holds
    one; a new run starts from the shipped set's weights of that stage when there are any (never
-   from scratch then); ANF-M and ANF-L start from ANF-H's weights when neither exists;
+   from scratch then); ANF-M and ANF-L start from ANF-H's weights when neither exists; the runs
+   keep a moving average of their weights (:data:`EMA`);
 3. with ``--ship DIR``: :func:`.weight_set.assemble` judges the runs and updates the set in DIR
    (per stage, only where the evaluation improved).
 
@@ -26,6 +27,9 @@ from . import bank as _bank
 from . import fit as _fit
 
 ORDER = ("ihc", "anfh", "anfm", "anfl", "cochlea")
+#: Momentum of the weights' moving average per stage (:class:`.fit.FitConfig` ``ema``): about the
+#: last 1000 steps (500 for the cochlea, whose steps take 5x longer). A new run only.
+EMA = {"ihc": 0.999, "anfh": 0.999, "anfm": 0.999, "anfl": 0.999, "cochlea": 0.998}
 
 
 def _shipped_weights(ship, stage):
@@ -67,7 +71,7 @@ def train_all_cpu(out_dir, stages=ORDER, minutes=60.0, bank_segments=48, seed=0,
                 init, arch = runs / "anfh" / "anfh.weights.h5", json.loads(
                     (runs / "anfh" / "state.json").read_text())["architecture"]
         config = _fit.FitConfig(architecture=arch, init_weights=None if init is None else str(init), seed=seed,
-                                val_every=200 if stage == "cochlea" else 500)
+                                val_every=200 if stage == "cochlea" else 500, ema=EMA[stage])
         states[stage] = _fit.fit(stage, bank_dir, run, config, minutes=minutes, progress=progress)
     if ship is not None:
         from .weight_set import assemble

@@ -11,6 +11,7 @@ def test_order_resume_and_starting_weights(tmp_path, monkeypatch, capsys):
 
     def fake_fit(stage, bank_dir, run, config, **kw):
         calls.append((stage, config.architecture, config.init_weights))
+        assert config.ema == R.EMA[stage] > 0  # every run keeps the moving average of its weights
         run.mkdir(parents=True, exist_ok=True)
         (run / "state.json").write_text(json.dumps({"architecture": config.architecture or "anf_l8f16"}))
         (run / f"{stage}.weights.h5").write_bytes(b"")
