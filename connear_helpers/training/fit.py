@@ -32,6 +32,7 @@ wall-clock, learning rate, history), ``history.csv``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import json
@@ -383,8 +384,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
-                     mean_weight=mean_weight, ema=ema_momentum, step=0, wall_s=0.0, lr=config.lr, best_val=None, best_step=None,
-                     wait=0, history=[])
+                     mean_weight=mean_weight, ema=ema_momentum, step=0, wall_s=0.0, lr=config.lr, best_val=None,
+                     best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
     # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
@@ -401,15 +402,17 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         else:
             averaged = [np.array(w, np.float64) for w in model.get_weights()]
 
-    class _Averaged:  # the model holds the averaged weights inside the with-block
-        def __enter__(self):
-            if averaged is not None:
-                self.raw = model.get_weights()
-                model.set_weights([a.astype(r.dtype) for a, r in zip(averaged, self.raw)])
-
-        def __exit__(self, *exc):
-            if averaged is not None:
-                model.set_weights(self.raw)
+    @contextlib.contextmanager
+    def averaged_weights():  # the model holds the averaged weights inside the with-block
+        if averaged is None:
+            yield
+            return
+        raw = model.get_weights()
+        model.set_weights([a.astype(r.dtype) for a, r in zip(averaged, raw)])
+        try:
+            yield
+        finally:
+            model.set_weights(raw)
 
     def validate():
         return float(np.mean([model.test_on_batch(x, y) for x, y in val_data]))
@@ -418,7 +421,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     wall0 = state["wall_s"]
     deadline = t_start + 60.0 * minutes
     last_ckpt = t_start
-    ema = None
+    train_loss = None  # running mean of the training loss (printed and in history.csv)
     hist_path = out / "history.csv"
     new_hist = not hist_path.exists()
     fh = open(hist_path, "a", newline="")
@@ -450,14 +453,15 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                 for a, w in zip(averaged, model.get_weights()):
                     a *= ema_momentum
                     a += (1.0 - ema_momentum) * w
-            ema = loss if ema is None else 0.98 * ema + 0.02 * loss
+            train_loss = loss if train_loss is None else 0.98 * train_loss + 0.02 * loss
             state["step"] += 1
             if state["step"] % config.val_every == 0:
-                with _Averaged():
+                with averaged_weights():
                     val = validate()
                     if state["best_val"] is None or val < state["best_val"]:
                         _save_weights(model, out / f"{stage}.weights.h5")
-                state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), ema, val, state["lr"]])
+                state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), train_loss, val,
+                                         state["lr"]])
                 writer.writerow(state["history"][-1])
                 fh.flush()
                 if state["best_val"] is None or val < state["best_val"]:
@@ -471,7 +475,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                         state["wait"] = 0
                 if progress:
                     left = max(0.0, deadline - time.time())
-                    print(f"{stage} step {state['step']}: train {ema:.5f} val {val:.5f} "
+                    print(f"{stage} step {state['step']}: train {train_loss:.5f} val {val:.5f} "
                           f"(best {state['best_val']:.5f} @ {state['best_step']}) lr {state['lr']:.2g} "
                           f"{(wall0 + time.time() - t_start) / 3600:.2f} CPU-h, {left / 60:.0f} min left",
                           flush=True)
