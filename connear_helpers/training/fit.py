@@ -422,12 +422,12 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     deadline = t_start + 60.0 * minutes
     last_ckpt = t_start
     train_loss = None  # running mean of the training loss (printed and in history.csv)
-    hist_path = out / "history.csv"
-    new_hist = not hist_path.exists()
-    fh = open(hist_path, "a", newline="")
+    # history.csv restarts from the checkpoint's history: after a crash it may hold validations
+    # past the checkpoint, which this session repeats
+    fh = open(out / "history.csv", "w", newline="")
     writer = csv.writer(fh)
-    if new_hist:
-        writer.writerow(["step", "wall_s", "train_loss", "val_loss", "lr"])
+    writer.writerow(["step", "wall_s", "train_loss", "val_loss", "lr"])
+    writer.writerows(state["history"])
 
     def checkpoint():
         state["wall_s"] = wall0 + time.time() - t_start
@@ -439,14 +439,19 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
             os.replace(tmp, out / "ema.npz")
         _atomic_json(spath, state)
 
-    def _stop(signum, frame):  # `kill PID` (SIGTERM): checkpoint and stop like Ctrl-C
-        raise KeyboardInterrupt
+    terminated = []
+
+    def _stop(signum, frame):  # `kill PID` (SIGTERM): finish the step under way, checkpoint, stop
+        # only a flag: an exception raised here, inside a running XLA step, aborted cochlea runs
+        # with a heap error ("corrupted size vs. prev_size") before their last checkpoint
+        terminated.append(signum)
 
     # a background job ignores Ctrl-C's SIGINT; SIGTERM stops it with a checkpoint
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
-        while time.time() < deadline and (max_steps is None or state["step"] < max_steps):
+        while (time.time() < deadline and (max_steps is None or state["step"] < max_steps)
+               and not terminated):
             x, y = sampler.batch(batch_size)
             loss = float(model.train_on_batch(x, y))
             if averaged is not None:
@@ -483,13 +488,14 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                 checkpoint()
                 last_ckpt = time.time()
     except KeyboardInterrupt:
-        if progress:
-            print(f"{stage}: stopped at step {state['step']}; checkpoint written", flush=True)
+        terminated.append(signal.SIGINT)
     finally:
         checkpoint()
         fh.close()
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+    if terminated and progress:
+        print(f"{stage}: stopped at step {state['step']}; checkpoint written", flush=True)
     return state
 
 

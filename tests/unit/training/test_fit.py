@@ -96,7 +96,8 @@ def test_unknown_stage_and_wrong_family_are_errors(tiny_bank_path, tmp_path):
 
 def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeypatch):
     """`kill PID` on a background run (which ignores Ctrl-C's SIGINT) must not lose the steps
-    since the last checkpoint: the run stops and the state on disk has the step it reached."""
+    since the last checkpoint: the step under way finishes, the run stops and the state on disk
+    has the step it reached."""
     import os
     import signal
 
@@ -106,7 +107,7 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     def batch_then_kill(self, batch_size):
         if self.refresh_every:  # the training sampler (validation batches are drawn once, up front)
             drawn.append(1)
-            if len(drawn) == 8:  # SIGTERM arrives while step 8 is prepared: 7 steps are done
+            if len(drawn) == 8:  # SIGTERM arrives while step 8 is prepared: step 8 is the last
                 os.kill(os.getpid(), signal.SIGTERM)
         return batch(self, batch_size)
 
@@ -116,8 +117,8 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
                          jit=False, checkpoint_minutes=1e3)
     state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=50, progress=False)
-    assert state["step"] == 7
-    assert json.loads((out / "state.json").read_text())["step"] == 7
+    assert state["step"] == 8
+    assert json.loads((out / "state.json").read_text())["step"] == 8
     assert (out / "last.weights.h5").is_file()
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored
 
@@ -258,3 +259,20 @@ def test_ema_keeps_the_moving_average_of_the_weights_and_validates_it(tiny_bank_
         F.fit("ihc", tiny_bank_path, tmp_path / "bad", dataclasses.replace(config, ema=1.0), minutes=1,
               progress=False)
     keras.backend.clear_session()
+
+
+def test_history_csv_restarts_from_the_checkpoint(tiny_bank_path, tmp_path):
+    """A run that died after its last checkpoint left validations in history.csv that the next
+    session repeats; the file is rewritten from the checkpoint's history, so steps only increase."""
+    import csv
+
+    out = tmp_path / "run"
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=2, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=4, progress=False)
+    with open(out / "history.csv", "a") as f:  # validations of steps 6 and 8, lost with the process
+        f.write("6,1.0,0.5,0.5,0.001\n8,1.1,0.5,0.5,0.001\n")
+    state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=6, progress=False)
+    rows = list(csv.reader(open(out / "history.csv")))
+    assert rows[0] == ["step", "wall_s", "train_loss", "val_loss", "lr"]
+    assert [int(r[0]) for r in rows[1:]] == [2, 4, 6] == [h[0] for h in state["history"]]
