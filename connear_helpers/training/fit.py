@@ -463,13 +463,14 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
             if state["step"] % config.val_every == 0:
                 with averaged_weights():
                     val = validate()
-                    if state["best_val"] is None or val < state["best_val"]:
+                    improved = state["best_val"] is None or val < state["best_val"]
+                    if improved:
                         _save_weights(model, out / f"{stage}.weights.h5")
                 state["history"].append([state["step"], round(wall0 + time.time() - t_start, 1), train_loss, val,
                                          state["lr"]])
                 writer.writerow(state["history"][-1])
                 fh.flush()
-                if state["best_val"] is None or val < state["best_val"]:
+                if improved:
                     state["best_val"], state["best_step"], state["wait"] = val, state["step"], 0
                     _write_run_manifest(out, stage, architecture)
                 else:
