@@ -195,11 +195,10 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
         out.mkdir(parents=True, exist_ok=True)
         for stage in STAGES:
             shutil.copyfile(cand / f"{stage}.weights.h5", out / f"{stage}.weights.h5")
-    today = datetime.date.today()
     manifest = {
         "format": FORMAT,
         "name": "connear-lab",
-        "version": today.strftime("%Y.%m.%d"),
+        "version": set_version(datetime.date.today(), (shipped or {}).get("version"), bool(changed)),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "about": ("CoNNear weights trained by the connear-lab project itself on CPU-sized architectures "
                   "(connear_helpers.cnn.architectures.LAB_ARCHITECTURES), not the authors' weights"),
@@ -216,6 +215,19 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
     }
     _write_manifest(out, manifest)
     return manifest, changed
+
+
+def set_version(today, shipped_version=None, new_weights=True):
+    """The version of a set written today: the date (YYYY.MM.DD), with ".2", ".3", ... when the
+    shipped set already has today's date and other weights, so that two sets never share a
+    version; a set with the shipped weights (measured again) keeps the shipped version."""
+    base = today.strftime("%Y.%m.%d")
+    if not shipped_version or not (shipped_version == base or shipped_version.startswith(base + ".")):
+        return base
+    if not new_weights:
+        return shipped_version
+    n = int(shipped_version[len(base) + 1:] or 1) if shipped_version != base else 1
+    return f"{base}.{n + 1}"
 
 
 def _cpu():

@@ -116,3 +116,15 @@ def _sha(path):
     from connear_helpers.cnn.weights import file_sha256
 
     return file_sha256(path)
+
+
+def test_a_second_set_of_a_day_gets_its_own_version():
+    import datetime
+
+    day = datetime.date(2026, 12, 2)
+    assert WS.set_version(day) == "2026.12.02"
+    assert WS.set_version(day, "2026.12.01") == "2026.12.02"
+    assert WS.set_version(day, "2026.12.02") == "2026.12.02.2"
+    assert WS.set_version(day, "2026.12.02.2") == "2026.12.02.3"
+    assert WS.set_version(day, "2026.12.02.2", new_weights=False) == "2026.12.02.2"  # measured again
+    assert WS.set_version(day, "2026.12.021") == "2026.12.02"  # not the same day
