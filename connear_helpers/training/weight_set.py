@@ -17,7 +17,8 @@ mode runs the IHC and ANF-H networks too, so a better IHC that worsens the light
 not shipped.
 
 ``manifest.json`` holds, per model, its file, sha256, architecture, parameter count, training
-facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, start weights), the
+facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, the step and CPU-hours
+of the kept checkpoint, start weights), the
 bank it learnt from and the software, and for the set its version (the date), both evaluation
 tables (the long tables of :func:`connear_helpers.training.evaluate.table_rows`), the bar and the scores,
 and a one-line ``summary`` that figures and panels show beside CoNNear output.
@@ -107,6 +108,8 @@ def _model_entry(stage, run):
     state = json.loads((run / "state.json").read_text())
     path = run / f"{stage}.weights.h5"
     cpu_hours = round(state["wall_s"] / 3600, 2)
+    # the run's CPU time when its kept (best) checkpoint was validated: the run may go on past it
+    at_best = [row[1] for row in state.get("history", []) if row[0] == state["best_step"]]
     lineage = state.get("init_from")  # fit.init_lineage: the shipped model a fine-tune started from
     totals = {} if not lineage else {
         "steps_total": state["step"] + lineage["steps_total"],
@@ -119,6 +122,7 @@ def _model_entry(stage, run):
                          "sessions": state["sessions"], "batch_size": state["batch_size"],
                          "window": state["layout"], "learning_rate_now": state["lr"],
                          "best_validation_loss_cnn_units": state["best_val"], "best_step": state["best_step"],
+                         "cpu_hours_at_best": round(at_best[-1] / 3600, 2) if at_best else None,
                          "init_weights": state.get("init_weights")},
             "data": state["bank"]}
 

@@ -203,6 +203,13 @@ def test_a_fine_tune_of_a_set_counts_the_training_behind_it(tiny_bank_path, tmp_
     entry = WS._model_entry("ihc", tmp_path / "tuned")["training"]
     assert entry["steps"] == 5 and entry["steps_total"] == 40005
     assert entry["cpu_hours_total"] == pytest.approx(2.25 + state["wall_s"] / 3600, abs=0.006)
+    # the kept checkpoint's CPU time is the run's when its validation was made, not the run's end
+    saved = json.loads((tmp_path / "tuned" / "state.json").read_text())
+    assert [row[0] for row in saved["history"]] == [5] and saved["best_step"] == 5
+    saved["history"][0][1], saved["wall_s"] = 7200.0, 10800.0
+    (tmp_path / "tuned" / "state.json").write_text(json.dumps(saved))
+    entry = WS._model_entry("ihc", tmp_path / "tuned")["training"]
+    assert entry["cpu_hours_at_best"] == 2.0 and entry["cpu_hours"] == 3.0
     # a set that recorded no totals: its own figures count; an altered file is no set's model
     del training["steps_total"], training["cpu_hours_total"]
     (shipped / "manifest.json").write_text(json.dumps({"name": "connear-lab", "version": "2026.01.01", "models": {
