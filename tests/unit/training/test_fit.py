@@ -123,6 +123,34 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored
 
 
+def test_a_stop_file_stops_a_run_with_a_checkpoint_and_is_removed(tiny_bank_path, tmp_path, monkeypatch):
+    """`touch RUN/STOP` (the signal-free way to stop a background run) ends the run after the
+    step under way, with its state on disk, and the file is gone so that a resume trains on."""
+    batch = F.Sampler.batch
+    drawn = []
+    out = tmp_path / "run"
+
+    def batch_then_stop(self, batch_size):
+        if self.refresh_every:
+            drawn.append(1)
+            if len(drawn) == 6:  # the file appears while step 6 is prepared: step 6 is the last
+                (out / F.STOP_FILE).touch()
+        return batch(self, batch_size)
+
+    monkeypatch.setattr(F.Sampler, "batch", batch_then_stop)
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False, checkpoint_minutes=1e3)
+    state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=50, progress=False)
+    assert state["step"] == 6
+    assert json.loads((out / "state.json").read_text())["step"] == 6
+    assert not (out / F.STOP_FILE).exists()
+    # a stale stop file (one the run never saw) does not stop the next session at its first step
+    monkeypatch.setattr(F.Sampler, "batch", batch)
+    (out / F.STOP_FILE).touch()
+    state = F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=9, progress=False)
+    assert state["step"] == 9
+
+
 def test_banks_can_be_added_to_a_run_without_moving_its_validation_set(tiny_bank_path, tmp_path):
     """A second bank adds training segments only: validation stays on the first bank's
     held-out segments, so a resumed run's validation losses remain comparable."""
