@@ -35,8 +35,10 @@ _COLUMNS = ("step", "wall_s", "train_loss", "val_loss", "lr")
 
 
 def read_run(run_dir):
-    """One run folder of :mod:`.fit` as a dict: stage, architecture, name, and arrays step,
-    cpu_hours, train_loss, val_loss, lr (one entry per validation, in order of steps).
+    """One run folder of :mod:`.fit` as a dict: stage, architecture, name, hours_before (the CPU-hours
+    of the shipped model a fine-tune started from, ``init_from`` in state.json; 0 for a run from
+    scratch), and arrays step, cpu_hours (the run's own), train_loss, val_loss, lr (one entry per
+    validation, in order of steps).
 
     Raises FileNotFoundError (naming the file) if the folder has no history.csv or state.json, and
     ValueError if the history is empty (the run has not validated yet)."""
@@ -58,7 +60,9 @@ def read_run(run_dir):
         raise ValueError(f"{hist_path} has no rows yet: the run writes one at each validation")
     a = np.asarray(rows, dtype=float)
     a = a[np.argsort(a[:, 0], kind="stable")]
+    lineage = state.get("init_from") or {}
     return {"name": run.name, "path": str(run), "stage": state.get("stage", run.name),
+            "hours_before": float(lineage.get("cpu_hours_total") or 0.0),
             "architecture": state.get("architecture", "?"), "step": a[:, 0].astype(np.int64),
             "cpu_hours": a[:, 1] / 3600.0, "train_loss": a[:, 2], "val_loss": a[:, 3], "lr": a[:, 4]}
 
@@ -95,8 +99,10 @@ def score_points(manifest_paths, runs):
 
     manifest_paths: manifest.json files of weight sets (:mod:`.weight_set`); runs: results of
     :func:`read_run`. Returns {run name: [(cpu_hours, score, version), ...]}: a set's model is
-    placed on the run of the same stage and architecture, at the CPU-hours of its best step (the
-    step whose weights it holds); a model trained by no given run is left out."""
+    placed on the run that trained it, at the run's CPU-hours of the model's best step (the step
+    whose weights it holds): the run of the same stage and architecture whose history has that
+    step with the model's best validation loss (``best_validation_loss_cnn_units``; where a
+    manifest lacks it, the step alone decides). A model trained by no given run is left out."""
     out = {r["name"]: [] for r in runs}
     manifests = [(pathlib.Path(p), json.loads(pathlib.Path(p).read_text())) for p in manifest_paths]
     versions = [str(m.get("version", p.parent.name)) for p, m in manifests]
@@ -112,14 +118,21 @@ def score_points(manifest_paths, runs):
             for r in runs:
                 if r["stage"] != stage or r["architecture"] != entry.get("architecture"):
                     continue
-                at_best = np.flatnonzero(r["step"] == best_step)  # empty if the history lacks it
-                hours = float(r["cpu_hours"][at_best[0]] if at_best.size else training.get("cpu_hours", np.nan))
-                out[r["name"]].append((hours, float(scores[stage]), str(version)))
+                at_best = np.flatnonzero(r["step"] == best_step)
+                if not at_best.size:
+                    continue  # the history lacks the step: another run's weights
+                best_val = training.get("best_validation_loss_cnn_units")
+                if best_val is not None and not np.isclose(r["val_loss"][at_best[0]], best_val, rtol=1e-9, atol=0.0):
+                    continue  # a run that passed the same step count with other weights
+                out[r["name"]].append((float(r["cpu_hours"][at_best[0]]), float(scores[stage]), str(version)))
     return out
 
 
 def plot_learning_curves(runs, points=None, ncols=3):
-    """Figure with one panel per run (results of :func:`read_run`); points: :func:`score_points`."""
+    """Figure with one panel per run (results of :func:`read_run`); points: :func:`score_points`.
+
+    The time axis is the model's CPU-hours: a fine-tune's curve starts at the CPU-hours of the
+    shipped model it started from (``hours_before``), so that a model's runs line up."""
     import matplotlib.pyplot as plt
 
     points = points or {}
@@ -130,12 +143,14 @@ def plot_learning_curves(runs, points=None, ncols=3):
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax, r in zip(axes.flat, runs):
-        t = r["cpu_hours"]
+        before = r.get("hours_before", 0.0)
+        t = r["cpu_hours"] + before
         ax.plot(t, r["train_loss"], color="0.6", lw=0.8, label="training (moving average)")
         ax.plot(t, r["val_loss"], color="C0", lw=0.8, alpha=0.6, label="validation")
         ax.plot(t, best_so_far(r["val_loss"]), color="C0", lw=1.8, label="best validation")
         ax.set_yscale("log")
-        ax.set_xlabel("CPU-hours (one core)")
+        ax.set_xlabel("CPU-hours of the model (one core)" if not before else
+                      f"CPU-hours of the model (one core; {before:.2f} h before this run)", fontsize=8 if before else None)
         ax.set_ylabel("L1 loss (CNN units)")
         ax.set_title(f"{r['name']} ({r['architecture']}, {r['step'][-1]} steps)",
                      fontsize=9)
@@ -143,24 +158,25 @@ def plot_learning_curves(runs, points=None, ncols=3):
         pts = points.get(r["name"]) or []
         if pts:
             ax2 = ax.twinx()
-            ax2.plot([p[0] for p in pts], [p[1] for p in pts], "o--", color="C3", ms=5, label="set score")
+            ax2.plot([p[0] + before for p in pts], [p[1] for p in pts], "o--", color="C3", ms=5, label="set score")
             for h, s, v in pts:
-                ax2.annotate(v, (h, s), textcoords="offset points", xytext=(3, 3), fontsize=7, color="C3")
+                ax2.annotate(v, (h + before, s), textcoords="offset points", xytext=(3, 3), fontsize=7, color="C3")
             ax2.axhline(1.0, color="C3", lw=0.8, ls=":")
             ax2.set_ylabel("score (1 = bar of #11)", color="C3")
-            ax2.set_ylim(bottom=0)
+            ax2.set_ylim(0, 1.2 * max([1.0] + [p[1] for p in pts]))  # room for the labels above the points
     axes.flat[0].legend(fontsize=7, loc="lower left")
     return fig
 
 
 def format_table(runs):
-    """Text table: per run, CPU-hours, steps, best validation loss and its fall in the last two
-    CPU-hours (see :func:`trend`)."""
-    lines = [f"{'run':<14}{'architecture':<16}{'CPU-h':>7}{'steps':>8}{'best val':>11}"
+    """Text table: per run, CPU-hours (the run's own, and before it: see :func:`read_run`), steps,
+    best validation loss and its fall in the last two CPU-hours (see :func:`trend`)."""
+    lines = [f"{'run':<14}{'architecture':<16}{'CPU-h':>7}{'before':>8}{'steps':>8}{'best val':>11}"
              f"{'fall, last h':>14}{'hour before':>13}"]
     for r in runs:
         falls = ["-" if np.isnan(x) else f"{100 * x:.1f} %" for x in trend(r)]
-        lines.append(f"{r['name']:<14}{r['architecture']:<16}{r['cpu_hours'][-1]:>7.2f}{r['step'][-1]:>8d}"
+        lines.append(f"{r['name']:<14}{r['architecture']:<16}{r['cpu_hours'][-1]:>7.2f}"
+                     f"{r.get('hours_before', 0.0):>8.2f}{r['step'][-1]:>8d}"
                      f"{best_so_far(r['val_loss'])[-1]:>11.4g}{falls[0]:>14}{falls[1]:>13}")
     return "\n".join(lines)
 

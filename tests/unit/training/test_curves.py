@@ -10,11 +10,11 @@ from connear_helpers.training import curves
 matplotlib.use("Agg")
 
 
-def _run(folder, stage, architecture, rows):
+def _run(folder, stage, architecture, rows, init_from=None):
     """A run folder as fit writes it: rows of (step, wall_s, train_loss, val_loss, lr)."""
     folder.mkdir(parents=True)
     (folder / "state.json").write_text(json.dumps({"stage": stage, "architecture": architecture,
-                                                   "step": rows[-1][0] if rows else 0}))
+                                                   "step": rows[-1][0] if rows else 0, "init_from": init_from}))
     lines = ["step,wall_s,train_loss,val_loss,lr"] + [",".join(str(x) for x in r) for r in rows]
     (folder / "history.csv").write_text("\n".join(lines) + "\n")
     return folder
@@ -43,7 +43,7 @@ def test_trend_is_the_relative_fall_of_the_best_loss_per_window(tmp_path):
     assert before == pytest.approx(0.5)  # 1.0 -> 0.5
     assert all(np.isnan(curves.trend(r, hours=1.5)[1:]))  # window before the run began
     row = curves.format_table([r]).splitlines()[1].split()  # what the command line prints
-    assert row[:5] == ["anfh", "anf_l8f16", "2.00", "4", "0.4"] and row[5:] == ["20.0", "%", "50.0", "%"]
+    assert row[:6] == ["anfh", "anf_l8f16", "2.00", "0.00", "4", "0.4"] and row[6:] == ["20.0", "%", "50.0", "%"]
 
 
 def test_set_scores_are_placed_at_the_cpu_hours_of_their_best_step(tmp_path):
@@ -67,6 +67,34 @@ def test_set_scores_are_placed_at_the_cpu_hours_of_their_best_step(tmp_path):
     assert any(ax.get_ylabel().startswith("score") for ax in fig.axes)  # the scores' axis on the first run
     table = curves.format_table([run, other])
     assert "anf_l8f32" in table and "0.3" in table
+
+
+def test_a_set_model_is_placed_only_on_the_run_that_trained_it(tmp_path):
+    """Two runs of one stage and architecture that both passed the set's best step: the score
+    goes on the run whose validation loss at that step is the model's, not on both; a run whose
+    history lacks the step gets nothing (no guessed position)."""
+    fine_tune = curves.read_run(_run(tmp_path / "coch_ema", "cochlea", "c64", [(200, 720.0, 1, 0.09, 1e-3),
+                                                                               (400, 1440.0, 1, 0.0724, 1e-3)],
+                                     init_from={"set": "x", "model": "cochlea", "steps_total": 10,
+                                                "cpu_hours_total": 1.17}))
+    other = curves.read_run(_run(tmp_path / "coch_b2", "cochlea", "c64", [(200, 700.0, 1, 0.12, 1e-3),
+                                                                          (400, 1400.0, 1, 0.11, 1e-3)]))
+    short = curves.read_run(_run(tmp_path / "coch_s", "cochlea", "c64", [(200, 700.0, 1, 0.12, 1e-3)]))
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "manifest.json").write_text(json.dumps(
+        {"version": "2026.12.03", "scores": {"cochlea": 2.47},
+         "models": {"cochlea": {"architecture": "c64", "training": {"best_step": 400,
+                                                                   "best_validation_loss_cnn_units": 0.0724}}}}))
+    points = curves.score_points([tmp_path / "set" / "manifest.json"], [fine_tune, other, short])
+    assert points == {"coch_ema": [(0.4, 2.47, "2026.12.03")], "coch_b2": [], "coch_s": []}
+    # the fine-tune's time axis starts at its parent model's CPU-hours
+    assert fine_tune["hours_before"] == 1.17 and other["hours_before"] == 0.0
+    fig = curves.plot_learning_curves([fine_tune, other], points)
+    line = fig.axes[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), [1.17 + 0.2, 1.17 + 0.4])
+    assert "1.17 h before this run" in fig.axes[0].get_xlabel()
+    score_axis = [ax for ax in fig.axes if ax.get_ylabel().startswith("score")][0]
+    np.testing.assert_allclose(score_axis.get_lines()[0].get_xdata(), [1.57])
 
 
 def test_a_folder_without_history_is_an_error_naming_the_file(tmp_path):
