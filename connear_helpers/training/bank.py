@@ -20,6 +20,9 @@ On disk (``DIR``)::
     seg0007.v100.npy      (201, n100)   BM velocity [m/s] at 100 kHz (drives the reference IHC)
 
 All float32, channel-major (one CF's waveform is contiguous: windows are read by memory map).
+A bank built with ``cochlea_only=True`` (``--cochlea-only``) leaves out ``v100``, 5/6 of the disk
+(about 2.9 GB instead of 17 GB for 96 segments): the cochlea CNN trains on ``sound20`` and
+``v20`` alone, while the IHC and ANF pairs need ``v100``.
 ``n100 = 5 n20``; ``v20 = resample_poly(v100, 1, 5)`` as in the evaluation's full mode.
 
 :func:`derive` turns a segment, a gain and some CFs into the IHC and ANF signals at 20 kHz
@@ -220,12 +223,19 @@ def simulate_segment(spec, seed=0, engine=None):
     return resample_poly(x, 1, DECIMATION), v20, v100
 
 
-def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=None):
+ARRAYS = ("sound20", "v20", "v100")
+COCHLEA_ARRAYS = ("sound20", "v20")
+
+
+def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=None, cochlea_only=False):
     """Simulate the bank into ``out_dir`` (resumable: finished segments are kept). Returns the manifest.
 
     plan: a list of segment dicts to use instead of :func:`bank_plan` (tests, custom banks).
-    A folder made with another plan (seed, segment count, options) is an error, not a mix.
+    cochlea_only: store no ``v100`` (a bank for the cochlea CNN only; see the module docstring).
+    A folder made with another plan (seed, segment count, options) or with the other
+    ``cochlea_only`` is an error, not a mix.
     """
+    arrays = COCHLEA_ARRAYS if cochlea_only else ARRAYS
     out = pathlib.Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     plan = bank_plan(n_segments, seed) if plan is None else plan
@@ -237,8 +247,13 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
             raise ValueError(
                 f"{out} holds a bank of another plan (seed {manifest.get('seed')}, "
                 f"{len(manifest.get('plan', []))} segments); choose another folder or remove it")
+        if tuple(manifest.get("arrays", ARRAYS)) != arrays:
+            raise ValueError(
+                f"{out} holds a bank {'without' if 'v100' not in manifest.get('arrays', ARRAYS) else 'with'} "
+                f"v100; finish it {'with' if 'v100' not in manifest.get('arrays', ARRAYS) else 'without'} "
+                f"--cochlea-only (cochlea_only), or choose another folder")
     else:
-        manifest = dict(format=BANK_FORMAT, plan_key=key, seed=seed, plan=plan,
+        manifest = dict(format=BANK_FORMAT, plan_key=key, seed=seed, plan=plan, arrays=list(arrays),
                         reference_options=REFERENCE_OPTIONS, cf_hz=[float(f) for f in _cf.connear_cfs()],
                         software=_software(), done={}, seconds={})
         _atomic_json(mpath, manifest)
@@ -250,6 +265,8 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
         t0 = time.perf_counter()
         sound20, v20, v100 = simulate_segment(spec, seed, engine)
         for name, a in (("sound20", sound20), ("v20", v20), ("v100", v100)):
+            if name not in arrays:
+                continue
             _atomic_save(out / f"{spec['id']}.{name}.npy", a)
         manifest["done"][spec["id"]] = int(sound20.size)
         manifest["seconds"][spec["id"]] = round(time.perf_counter() - t0, 2)
@@ -276,6 +293,7 @@ class Bank:
         if not self.ids:
             raise ValueError(f"the bank at {self.path} has no finished segment yet")
         self.specs = {s["id"]: s for s in self.manifest["plan"]}
+        self.arrays = tuple(self.manifest.get("arrays", ARRAYS))  # banks before the option hold all three
         self._maps = {}
 
     def __len__(self):
@@ -287,6 +305,10 @@ class Bank:
 
     def array(self, seg_id, name):
         """Memory-mapped float32 array ``name`` ("sound20", "v20", "v100") of a segment."""
+        if name not in self.arrays:
+            raise ValueError(
+                f"the bank at {self.path} holds no {name!r} (it was built with --cochlea-only, for the "
+                f"cochlea CNN); the IHC and ANF models train on a bank built without --cochlea-only")
         key = (seg_id, name)
         if key not in self._maps:
             self._maps[key] = np.load(self.path / f"{seg_id}.{name}.npy", mmap_mode="r")
@@ -338,11 +360,13 @@ def _main(argv=None):
     b.add_argument("--segments", type=int, default=40)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--engine", default=None, help="verhulst2018 engine (default: the package's)")
+    b.add_argument("--cochlea-only", action="store_true",
+                   help="store no 100-kHz BM velocity: a bank for the cochlea CNN only, 1/6 of the disk")
     i = sub.add_parser("info", help="what a bank holds")
     i.add_argument("path")
     a = p.parse_args(argv)
     if a.cmd == "build":
-        m = build_bank(a.out, a.segments, a.seed, engine=a.engine)
+        m = build_bank(a.out, a.segments, a.seed, engine=a.engine, cochlea_only=a.cochlea_only)
         print(f"{len(m['done'])} of {len(m['plan'])} segments in {a.out}")
     else:
         bank = Bank(a.path)
@@ -353,6 +377,7 @@ def _main(argv=None):
         print(f"{len(bank)} segments, {bank.seconds():.1f} s of sound: "
               + ", ".join(f"{k} {s:.1f} s" for k, s in kinds.items()))
         print(f"TL time: {sum(bank.manifest['seconds'].values()) / 60:.1f} min")
+        print("arrays: " + ", ".join(bank.arrays) + ("" if "v100" in bank.arrays else " (cochlea only)"))
 
 
 if __name__ == "__main__":

@@ -359,6 +359,11 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     batch_size = int(config.batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
 
     banks = [_bank.Bank(d) for d in ([bank_dir] if isinstance(bank_dir, (str, os.PathLike)) else bank_dir)]
+    if stage != "cochlea":
+        without = [str(b.path) for b in banks if "v100" not in b.arrays]
+        if without:
+            raise ValueError(f"{stage} trains on the 100-kHz BM velocity, which these banks (built with "
+                             f"--cochlea-only) lack: {without}; leave them out or build banks without the option")
     train_segments, val_segments = training_split(banks)
     sampler = Sampler(train_segments, stage, layout, seed=seed, pool=config.pool, refresh_every=config.refresh_every)
     val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, config.val_batches), refresh_every=0)

@@ -64,6 +64,27 @@ def test_bank_files_and_resampling(tiny_bank):
     assert json.loads((tiny_bank.path / "manifest.json").read_text())["reference_options"]["irregularities"] is False
 
 
+def test_a_cochlea_only_bank_holds_the_same_v20_without_v100(tiny_bank, tmp_path):
+    """--cochlea-only stores what the cochlea CNN trains on (the same arrays, the same arithmetic),
+    and asking it for the 100-kHz velocity, or resuming it as a full bank, is an error."""
+    path = tmp_path / "cochlea_bank"
+    manifest = B.build_bank(path, plan=TINY_PLAN, progress=False, cochlea_only=True)
+    assert manifest["arrays"] == ["sound20", "v20"]
+    assert sorted(f.name for f in path.glob("seg0000.*")) == ["seg0000.sound20.npy", "seg0000.v20.npy"]
+    bank = B.Bank(path)
+    for name in ("sound20", "v20"):
+        np.testing.assert_array_equal(bank.array("seg0001", name), tiny_bank.array("seg0001", name))
+    with pytest.raises(ValueError, match="--cochlea-only"):
+        bank.array("seg0000", "v100")
+    with pytest.raises(ValueError, match="--cochlea-only"):
+        B.derive(bank, "seg0000", 0.0, [100])
+    with pytest.raises(ValueError, match="without v100"):
+        B.build_bank(path, plan=TINY_PLAN, progress=False)
+    with pytest.raises(ValueError, match="with v100"):
+        B.build_bank(tiny_bank.path, plan=TINY_PLAN, progress=False, cochlea_only=True)
+    assert tiny_bank.arrays == B.ARRAYS  # a full bank (and one made before the option) holds all three
+
+
 def test_derived_pairs_are_the_reference_stages_on_the_gained_velocity(tiny_bank):
     import verhulst2018
     from scipy.signal import resample_poly

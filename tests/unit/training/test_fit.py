@@ -123,6 +123,15 @@ def test_sigterm_stops_a_run_with_a_checkpoint(tiny_bank_path, tmp_path, monkeyp
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is restored
 
 
+def test_ihc_and_anf_runs_refuse_a_cochlea_only_bank(tiny_bank_path, tmp_path):
+    extra = tmp_path / "cochlea_bank"
+    B.build_bank(extra, plan=[dict(TINY_PLAN[1], id="seg0000")], progress=False, cochlea_only=True)
+    for stage in ("ihc", "anfh"):
+        with pytest.raises(ValueError, match="cochlea-only"):
+            F.fit(stage, [tiny_bank_path, extra], tmp_path / stage, minutes=0.01, progress=False)
+        assert not (tmp_path / stage / "state.json").exists()
+
+
 def test_a_stop_file_stops_a_run_with_a_checkpoint_and_is_removed(tiny_bank_path, tmp_path, monkeypatch):
     """`touch RUN/STOP` (the signal-free way to stop a background run) ends the run after the
     step under way, with its state on disk, and the file is gone so that a resume trains on."""
