@@ -27,7 +27,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--mean-weight W] [--ema M]
+        [--mean-weight W] [--ema M] [--refresh-every N]
 
 Output folder: ``STOP`` (create it to stop the run), ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``.
@@ -349,6 +349,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     else:
         mean_weight = config.mean_weight
         ema_momentum = float(config.ema)
+    if int(config.refresh_every) != config.refresh_every or config.refresh_every < 0:
+        raise ValueError(f"refresh_every must be a whole number of steps >= 0 (0: never), got {config.refresh_every}")
     if not 0.0 <= ema_momentum < 1.0:
         raise ValueError(f"ema must be in [0, 1), got {ema_momentum}")
     architecture = architecture or DEFAULT_ARCHITECTURE[stage]
@@ -530,12 +532,16 @@ def _main(argv=None):
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the window-mean error added to the L1 loss (a new run only)")
+    p.add_argument("--refresh-every", type=int, default=FitConfig.refresh_every,
+                   help="IHC/ANF: steps between replacing one of the pool's training pairs (this session; "
+                        "each new pair costs about 0.3 s of reference IHC/ANF on one core)")
     p.add_argument("--ema", type=float, default=0.0,
                    help="momentum of the moving average of the weights that is validated and kept "
                         "(0: off; a new run only)")
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
-                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight, ema=a.ema)
+                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight, ema=a.ema,
+                       refresh_every=a.refresh_every)
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

@@ -132,6 +132,22 @@ def test_ihc_and_anf_runs_refuse_a_cochlea_only_bank(tiny_bank_path, tmp_path):
         assert not (tmp_path / stage / "state.json").exists()
 
 
+def test_command_line_passes_the_pool_refresh_and_a_bad_one_is_refused(tiny_bank_path, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_fit(stage, bank, out, config, minutes):
+        seen.update(stage=stage, refresh_every=config.refresh_every, minutes=minutes)
+        return {"step": 0, "wall_s": 0.0, "best_val": None, "best_step": None}
+
+    monkeypatch.setattr(F, "fit", fake_fit)
+    F._main(["anfh", "--bank", str(tiny_bank_path), "--out", str(tmp_path / "r"), "--refresh-every", "5",
+             "--minutes", "2"])
+    assert seen == {"stage": "anfh", "refresh_every": 5, "minutes": 2.0}
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="refresh_every"):
+        F.fit("anfh", tiny_bank_path, tmp_path / "bad", F.FitConfig(refresh_every=-1), minutes=0.01, progress=False)
+
+
 def test_a_stop_file_stops_a_run_with_a_checkpoint_and_is_removed(tiny_bank_path, tmp_path, monkeypatch):
     """`touch RUN/STOP` (the signal-free way to stop a background run) ends the run after the
     step under way, with its state on disk, and the file is gone so that a resume trains on."""
