@@ -534,7 +534,7 @@ def _main(argv=None):
                    help="weight of the window-mean error added to the L1 loss (a new run only)")
     p.add_argument("--refresh-every", type=int, default=FitConfig.refresh_every,
                    help="IHC/ANF: steps between replacing one of the pool's training pairs (this session; "
-                        "each new pair costs 0.3-0.45 s of reference IHC/ANF on one core)")
+                        "each new pair costs a fraction of a second of reference IHC/ANF)")
     p.add_argument("--ema", type=float, default=0.0,
                    help="momentum of the moving average of the weights that is validated and kept "
                         "(0: off; a new run only)")
