@@ -20,10 +20,10 @@ On disk (``DIR``)::
     seg0007.v100.npy      (201, n100)   BM velocity [m/s] at 100 kHz (drives the reference IHC)
 
 All float32, channel-major (one CF's waveform is contiguous: windows are read by memory map).
+``n100 = 5 n20``; ``v20 = resample_poly(v100, 1, 5)`` as in the evaluation's full mode.
 A bank built with ``cochlea_only=True`` (``--cochlea-only``) leaves out ``v100``, 5/6 of the disk
 (about 2.9 GB instead of 17 GB for 96 segments): the cochlea CNN trains on ``sound20`` and
 ``v20`` alone, while the IHC and ANF pairs need ``v100``.
-``n100 = 5 n20``; ``v20 = resample_poly(v100, 1, 5)`` as in the evaluation's full mode.
 
 :func:`derive` turns a segment, a gain and some CFs into the IHC and ANF signals at 20 kHz
 (reference IHC at 100 kHz from the gained velocity, resampled; reference ANF H/M/L from its
@@ -248,10 +248,10 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
                 f"{out} holds a bank of another plan (seed {manifest.get('seed')}, "
                 f"{len(manifest.get('plan', []))} segments); choose another folder or remove it")
         if tuple(manifest.get("arrays", ARRAYS)) != arrays:
-            raise ValueError(
-                f"{out} holds a bank {'without' if 'v100' not in manifest.get('arrays', ARRAYS) else 'with'} "
-                f"v100; finish it {'with' if 'v100' not in manifest.get('arrays', ARRAYS) else 'without'} "
-                f"--cochlea-only (cochlea_only), or choose another folder")
+            has_v100 = "v100" in manifest.get("arrays", ARRAYS)
+            raise ValueError(f"{out} holds a bank {'with' if has_v100 else 'without'} v100; finish it "
+                             f"{'without' if has_v100 else 'with'} --cochlea-only (cochlea_only), or choose "
+                             f"another folder")
     else:
         manifest = dict(format=BANK_FORMAT, plan_key=key, seed=seed, plan=plan, arrays=list(arrays),
                         reference_options=REFERENCE_OPTIONS, cf_hz=[float(f) for f in _cf.connear_cfs()],

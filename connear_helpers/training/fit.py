@@ -29,8 +29,8 @@ Command line::
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
         [--mean-weight W] [--ema M] [--refresh-every N]
 
-Output folder: ``STOP`` (create it to stop the run), ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
-wall-clock, learning rate, history), ``history.csv``.
+Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
+wall-clock, learning rate, history), ``history.csv``; create ``STOP`` there to stop the run.
 """
 from __future__ import annotations
 
