@@ -159,8 +159,12 @@ def plot_learning_curves(runs, points=None, ncols=3):
         if pts:
             ax2 = ax.twinx()
             ax2.plot([p[0] + before for p in pts], [p[1] for p in pts], "o--", color="C3", ms=5, label="set score")
+            labels = {}  # a model kept in several sets is one point: one label naming them all
             for h, s, v in pts:
-                ax2.annotate(v, (h + before, s), textcoords="offset points", xytext=(3, 3), fontsize=7, color="C3")
+                labels.setdefault((h, s), []).append(v)
+            for (h, s), vs in labels.items():
+                ax2.annotate(", ".join(vs), (h + before, s), textcoords="offset points", xytext=(3, 3), fontsize=7,
+                             color="C3")
             ax2.axhline(1.0, color="C3", lw=0.8, ls=":")
             ax2.set_ylabel("score (1 = bar of #11)", color="C3")
             ax2.set_ylim(0, 1.2 * max([1.0] + [p[1] for p in pts]))  # room for the labels above the points

@@ -95,6 +95,15 @@ def test_a_set_model_is_placed_only_on_the_run_that_trained_it(tmp_path):
     assert "1.17 h before this run" in fig.axes[0].get_xlabel()
     score_axis = [ax for ax in fig.axes if ax.get_ylabel().startswith("score")][0]
     np.testing.assert_allclose(score_axis.get_lines()[0].get_xdata(), [1.57])
+    # the same model kept by a later set: one label naming both sets, not two labels drawn over each other
+    (tmp_path / "set2").mkdir()
+    (tmp_path / "set2" / "manifest.json").write_text(
+        (tmp_path / "set" / "manifest.json").read_text().replace("2026.12.03", "2026.12.04"))
+    points = curves.score_points([tmp_path / "set" / "manifest.json", tmp_path / "set2" / "manifest.json"],
+                                 [fine_tune])
+    fig = curves.plot_learning_curves([fine_tune], points)
+    score_axis = [ax for ax in fig.axes if ax.get_ylabel().startswith("score")][0]
+    assert [t.get_text() for t in score_axis.texts] == ["2026.12.03, 2026.12.04"]
 
 
 def test_a_folder_without_history_is_an_error_naming_the_file(tmp_path):
