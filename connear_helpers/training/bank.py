@@ -22,7 +22,7 @@ On disk (``DIR``)::
 All float32, channel-major (one CF's waveform is contiguous: windows are read by memory map).
 ``n100 = 5 n20``; ``v20 = resample_poly(v100, 1, 5)`` as in the evaluation's full mode.
 A bank built with ``cochlea_only=True`` (``--cochlea-only``) leaves out ``v100``, 5/6 of the disk
-(about 2.9 GB instead of 17 GB for 96 segments): the cochlea CNN trains on ``sound20`` and
+(about 2.8 GB instead of 17 GB for 96 segments): the cochlea CNN trains on ``sound20`` and
 ``v20`` alone, while the IHC and ANF pairs need ``v100``.
 
 :func:`derive` turns a segment, a gain and some CFs into the IHC and ANF signals at 20 kHz
