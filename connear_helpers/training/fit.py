@@ -27,7 +27,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--mean-weight W] [--ema M] [--refresh-every N]
+        [--init-architecture NAME] [--mean-weight W] [--ema M] [--refresh-every N]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``; create ``STOP`` there to stop the run.
@@ -288,6 +288,9 @@ class FitConfig:
     window: output samples per window at 20 kHz (None: :data:`DEFAULT_WINDOW`).
     seed: random draws of a new run (each later session adds its session count).
     init_weights: a weight file a new run starts from (the shipped set's, or ANF-H's for ANF-M/L).
+    init_architecture: the architecture of ``init_weights`` when it is a narrower member of the
+        family than ``architecture``: the weights are widened into it, keeping their function
+        (:mod:`.widen`; None: the same architecture). widen_noise: the widening's noise.
     checkpoint_minutes: wall-clock minutes between checkpoints.
     val_every: steps between validations; val_batches: fixed validation batches.
     lr_patience, min_lr: halve the learning rate after this many validations without a new best,
@@ -307,6 +310,8 @@ class FitConfig:
     window: int | None = None
     seed: int = 0
     init_weights: str | None = None
+    init_architecture: str | None = None
+    widen_noise: float = 1e-3
     checkpoint_minutes: float = 10.0
     val_every: int = 500
     val_batches: int = 16
@@ -335,6 +340,9 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     architecture, seed, init_weights = config.architecture, config.seed, config.init_weights  # resuming: the run's own
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
+    if config.init_architecture is not None and init_weights is None:
+        raise ValueError("init_architecture (--init-architecture) names the architecture of init_weights "
+                         "(--init-weights); give the weight file too")
     out = pathlib.Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     spath = out / "state.json"
@@ -379,7 +387,14 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         model.load_weights(out / "last.weights.h5")
         _load_optimizer(optimizer, model, out / "optimizer.npz")
     else:
-        if init_weights is not None:
+        if init_weights is not None and config.init_architecture not in (None, architecture):
+            from ..cnn.weights import load_weights
+            from .widen import widen_model
+
+            narrow = _models.build_model(config.init_architecture, n_cf=1)
+            load_weights(narrow, init_weights)
+            widen_model(narrow, model, noise=config.widen_noise, seed=seed)
+        elif init_weights is not None:
             from ..cnn.weights import load_weights
 
             load_weights(model, init_weights)
@@ -395,6 +410,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      bank=_bank_record(banks[0]),
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
+                     init_architecture=None if init_weights is None else (config.init_architecture or architecture),
                      mean_weight=mean_weight, ema=ema_momentum, step=0, wall_s=0.0, lr=config.lr, best_val=None,
                      best_step=None, wait=0, history=[])
     state["sessions"] += 1
@@ -402,7 +418,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
     state["config"] = dataclasses.asdict(dataclasses.replace(
         config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
-        init_weights=state["init_weights"], window=layout[1], mean_weight=mean_weight, ema=ema_momentum))
+        init_weights=state["init_weights"], init_architecture=state.get("init_architecture"), window=layout[1],
+        mean_weight=mean_weight, ema=ema_momentum))
 
     averaged = None  # the moving average of the weights (float64 numpy), when ema is on
     if ema_momentum:
@@ -529,6 +546,9 @@ def _main(argv=None):
     p.add_argument("--window", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-weights", default=None)
+    p.add_argument("--init-architecture", default=None,
+                   help="architecture of --init-weights when it is a narrower member of the family than "
+                        "--architecture: the weights are widened, keeping their function (a new run only)")
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the window-mean error added to the L1 loss (a new run only)")
@@ -540,8 +560,8 @@ def _main(argv=None):
                         "(0: off; a new run only)")
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
-                       init_weights=a.init_weights, val_every=a.val_every, mean_weight=a.mean_weight, ema=a.ema,
-                       refresh_every=a.refresh_every)
+                       init_weights=a.init_weights, init_architecture=a.init_architecture, val_every=a.val_every,
+                       mean_weight=a.mean_weight, ema=a.ema, refresh_every=a.refresh_every)
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

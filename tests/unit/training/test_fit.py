@@ -14,12 +14,6 @@ from connear_helpers.training import fit as F  # noqa: E402
 from .test_bank import TINY_PLAN  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_bank_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("bank")
-    B.build_bank(path, plan=TINY_PLAN + [dict(TINY_PLAN[0], id="seg0002")], progress=False)
-    return path
-
 
 class _FakeSampler(F.Sampler):
     """A sampler whose pool holds ramps: x = y = sample index, so alignment is visible."""
