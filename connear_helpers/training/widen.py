@@ -85,10 +85,10 @@ def widen_arrays(narrow_layers, wide_layers, noise=0.0, seed=0):
             j_convt += 1
         f_in_new, f_out_new = new[0].shape[ax_in], new[0].shape[ax_out]
         f_out_old = k_old.shape[ax_out]
-        if in_map is None:
-            in_map = np.arange(f_in_new) if f_in_new == k_old.shape[ax_in] else None
-            if in_map is None:
-                raise ValueError("the models' inputs differ in channels")
+        if in_map is None:  # the model's input: not widened
+            if f_in_new != k_old.shape[ax_in]:
+                raise ValueError(f"the models' inputs differ in channels ({k_old.shape[ax_in]} vs {f_in_new})")
+            in_map = np.arange(f_in_new)
         last = kind == "convt" and j_convt == n_convt
         out_map = np.arange(f_out_new) if last else channel_map(f_out_old, f_out_new)
         if last and f_out_new != f_out_old:
