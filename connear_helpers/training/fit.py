@@ -288,9 +288,9 @@ class FitConfig:
     window: output samples per window at 20 kHz (None: :data:`DEFAULT_WINDOW`).
     seed: random draws of a new run (each later session adds its session count).
     init_weights: a weight file a new run starts from (the shipped set's, or ANF-H's for ANF-M/L).
-    init_architecture: the architecture of ``init_weights`` when it is a narrower member of the
-        family than ``architecture``: the weights are widened into it, keeping their function
-        (:mod:`.widen`; None: the same architecture). widen_noise: the widening's noise.
+    init_architecture: the architecture of ``init_weights`` when it is a narrower or shallower
+        member of the family than ``architecture``: the weights are grown into it (:mod:`.grow`;
+        None: the same architecture). widen_noise: the noise of a widening.
     checkpoint_minutes: wall-clock minutes between checkpoints.
     val_every: steps between validations; val_batches: fixed validation batches.
     lr_patience, min_lr: halve the learning rate after this many validations without a new best,
@@ -389,11 +389,11 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     else:
         if init_weights is not None and config.init_architecture not in (None, architecture):
             from ..cnn.weights import load_weights
-            from .widen import widen_model
+            from .grow import grow_model
 
-            narrow = _models.build_model(config.init_architecture, n_cf=1)
-            load_weights(narrow, init_weights)
-            widen_model(narrow, model, noise=config.widen_noise, seed=seed)
+            small = _models.build_model(config.init_architecture, n_cf=1)
+            load_weights(small, init_weights)
+            grow_model(small, model, noise=config.widen_noise, seed=seed)
         elif init_weights is not None:
             from ..cnn.weights import load_weights
 
@@ -547,8 +547,8 @@ def _main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-weights", default=None)
     p.add_argument("--init-architecture", default=None,
-                   help="architecture of --init-weights when it is a narrower member of the family than "
-                        "--architecture: the weights are widened, keeping their function (a new run only)")
+                   help="architecture of --init-weights when it is a narrower or shallower member of the "
+                        "family than --architecture: the weights are grown into it (training.grow; a new run only)")
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the window-mean error added to the L1 loss (a new run only)")

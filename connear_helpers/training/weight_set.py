@@ -124,7 +124,7 @@ def _model_entry(stage, run):
                          "best_validation_loss_cnn_units": state["best_val"], "best_step": state["best_step"],
                          "cpu_hours_at_best": round(at_best[-1] / 3600, 2) if at_best else None,
                          "init_weights": state.get("init_weights"),
-                         **({"init_widened_from": state["init_architecture"]}
+                         **({"init_grown_from": state["init_architecture"]}
                             if state.get("init_architecture") not in (None, state["architecture"]) else {})},
             "data": state["bank"]}
 

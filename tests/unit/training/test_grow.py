@@ -1,4 +1,4 @@
-"""Widening a trained CNN into a wider member of its family keeps the function it computes."""
+"""Growing a trained CNN into a wider or deeper member of its family keeps what it computes."""
 import dataclasses
 
 import numpy as np
@@ -8,7 +8,7 @@ pytest.importorskip("keras")
 
 from connear_helpers.cnn import architectures as M  # noqa: E402
 from connear_helpers.training import fit as F  # noqa: E402
-from connear_helpers.training import widen as WD  # noqa: E402
+from connear_helpers.training import grow as WD  # noqa: E402
 
 
 def _randomise(model, seed):
@@ -57,10 +57,14 @@ def test_channel_map_and_the_split_of_the_next_layers_weights():
 
 
 def test_models_that_cannot_be_widened_into_each_other_are_errors():
-    with pytest.raises(ValueError, match="a anf model .* into a ihc model"):
+    with pytest.raises(ValueError, match="grow a anf model .* into a ihc model"):
         WD.widen_model(M.build_model("anf_l8f16", n_cf=1), M.build_model("ihc_f32", n_cf=1))
     with pytest.raises(ValueError, match="differ in depth"):
         WD.widen_model(M.build_model("anf_l8f16", n_cf=1), M.build_model("anf_l10f16", n_cf=1))
+    with pytest.raises(ValueError, match="more strided levels"):
+        WD.deepen_model(M.build_model("anf_l10f16", n_cf=1), M.build_model("anf_l8f16", n_cf=1))
+    with pytest.raises(ValueError, match="keeps the filters"):
+        WD.grow_model(M.build_model("anf_l8f32", n_cf=1), M.build_model("anf_l10f16", n_cf=1))
     with pytest.raises(ValueError, match="at least as many"):
         WD.widen_model(M.build_model("anf_l8f32", n_cf=1), M.build_model("anf_l8f16", n_cf=1))
     with pytest.raises(ValueError, match="keeps the kernel sizes"):
@@ -82,10 +86,36 @@ def test_a_run_can_start_from_a_narrower_model_of_its_family(tiny_bank_path, tmp
     assert wide["history"][0][3] == pytest.approx(narrow["history"][0][3], rel=1e-3)
     assert wide["architecture"] == "ihc_f32" and wide["init_architecture"] == "ihc_f16"
     entry = WS._model_entry("ihc", tmp_path / "wide")
-    assert entry["architecture"] == "ihc_f32" and entry["training"]["init_widened_from"] == "ihc_f16"
-    assert "init_widened_from" not in WS._model_entry("ihc", tmp_path / "narrow")["training"]
+    assert entry["architecture"] == "ihc_f32" and entry["training"]["init_grown_from"] == "ihc_f16"
+    assert "init_grown_from" not in WS._model_entry("ihc", tmp_path / "narrow")["training"]
     again = F.fit("ihc", tiny_bank_path, tmp_path / "wide", base, minutes=5, max_steps=2, progress=False)
     assert again["config"]["init_architecture"] == "ihc_f16" and again["architecture"] == "ihc_f32"
     with pytest.raises(ValueError, match="give the weight file too"):
         F.fit("ihc", tiny_bank_path, tmp_path / "c", dataclasses.replace(base, init_architecture="ihc_f16"),
               minutes=0.01)
+
+
+def test_the_deepened_model_keeps_the_outer_levels_and_starts_close_to_the_shallow_one():
+    """anf_l8f16 -> anf_l10f16: exact when the bottleneck's PReLU passes its input unchanged (the
+    skip connection then carries what the shallow decoder read), and every outer layer is a copy."""
+    small, big = M.build_model("anf_l8f16", n_cf=1, cropped=False), M.build_model("anf_l10f16", n_cf=1, cropped=False)
+    _randomise(small, 0)
+    _randomise(big, 1)
+    layers = [lay for lay in M.inner_model(small).layers if lay.weights]
+    bottleneck_prelu = layers[15]  # conv0, prelu0, ..., conv7, prelu7
+    assert type(bottleneck_prelu).__name__ == "PReLU"
+    bottleneck_prelu.set_weights([np.ones_like(w) for w in bottleneck_prelu.get_weights()])
+    x = np.random.default_rng(2).normal(0, 0.5, (2, 4096, 1)).astype("float32")
+    y_small = np.asarray(small(x))
+    WD.grow_model(small, big)
+    np.testing.assert_allclose(np.asarray(big(x)), y_small, rtol=0, atol=1e-4 * (1 + np.max(np.abs(y_small))))
+    big_layers = [lay for lay in M.inner_model(big).layers if lay.weights]
+    for a, b in ((layers[0], big_layers[0]), (layers[-1], big_layers[-1]), (layers[-3], big_layers[-3])):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(wa, wb)
+    # with a real bottleneck PReLU the start is close, not exact
+    bottleneck_prelu.set_weights([np.full_like(w, 0.2) for w in bottleneck_prelu.get_weights()])
+    y_small = np.asarray(small(x))
+    WD.grow_model(small, big)
+    err = np.max(np.abs(np.asarray(big(x)) - y_small))
+    assert 1e-4 * (1 + np.max(np.abs(y_small))) < err
