@@ -42,7 +42,7 @@ def history_effect(bank, left=(2048, 4096, 8192), window=2048, n_segments=16, n_
     ``max(left)`` and step by ``window`` (windows that would run past the segment are skipped).
     Returns {fibre: (len(left),) array}.
     """
-    from verhulst2018 import anf, ihc
+    from verhulst2018 import anf
 
     rng = np.random.default_rng(seed)
     left = tuple(int(v) for v in left)
