@@ -85,6 +85,29 @@ def test_a_cochlea_only_bank_holds_the_same_v20_without_v100(tiny_bank, tmp_path
     assert tiny_bank.arrays == B.ARRAYS  # a full bank (and one made before the option) holds all three
 
 
+def test_a_bank_of_the_fast_engine_says_so_and_is_close_to_the_exact_one(tiny_bank, tmp_path):
+    """--engine fast: recorded in the manifest and the plan key (a run's record of its banks shows
+    it), the exact engine's banks keep their key, and the BM velocity is within the fast engine's
+    stated tolerance (1 % relative RMS over all channels) of the exact one."""
+    path = tmp_path / "fast_bank"
+    manifest = B.build_bank(path, plan=TINY_PLAN, progress=False, cochlea_only=True, engine="fast")
+    assert manifest["reference_options"]["engine"] == "fast"
+    assert manifest["plan_key"] != tiny_bank.manifest["plan_key"]
+    assert "engine" not in tiny_bank.manifest["reference_options"]
+    assert B.build_bank(tmp_path / "exact", plan=TINY_PLAN, progress=False, engine="exact",
+                        cochlea_only=True)["plan_key"] == tiny_bank.manifest["plan_key"]
+    with pytest.raises(ValueError, match="engine fast"):
+        B.build_bank(path, plan=TINY_PLAN, progress=False, cochlea_only=True)
+    for seg in ("seg0000", "seg0001"):
+        fast = np.asarray(B.Bank(path).array(seg, "v20"), dtype=float)
+        exact = np.asarray(tiny_bank.array(seg, "v20"), dtype=float)
+        rel = np.sqrt(np.mean((fast - exact) ** 2) / np.mean(exact ** 2))
+        assert 0 < rel < 0.01, (seg, rel)
+    from connear_helpers.training import fit as F
+
+    assert F._bank_record(B.Bank(path))["engine"] == "fast" and "engine" not in F._bank_record(tiny_bank)
+
+
 def test_derived_pairs_are_the_reference_stages_on_the_gained_velocity(tiny_bank):
     import verhulst2018
     from scipy.signal import resample_poly
