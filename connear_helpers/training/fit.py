@@ -27,7 +27,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--init-architecture NAME] [--mean-weight W] [--ema M] [--refresh-every N]
+        [--init-architecture NAME] [--mean-weight W] [--ema M] [--refresh-every N] [--gain-db LOW HIGH]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``; create ``STOP`` there to stop the run.
@@ -58,6 +58,7 @@ DEFAULT_ARCHITECTURE = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f32", "anfh": "
 DEFAULT_BATCH = {"cochlea": 8, "ihc": 32, "anfh": 16, "anfm": 16, "anfl": 16}
 #: Output samples per training window (20 kHz), before rounding to the architecture's multiple.
 DEFAULT_WINDOW = {"cochlea": 2048, "ihc": 2048, "anfh": 2048, "anfm": 2048, "anfl": 2048}
+#: Range of the random gain [dB] on the BM velocity of an IHC/ANF training pair (uniform).
 GAIN_DB = (-20.0, 20.0)
 from ..cnn.units import SCALE_IN, SCALE_OUT  # noqa: E402 (the CNN unit scalings, defined once)
 RUN_FORMAT = "connear-lab-cpu-run/1"
@@ -300,6 +301,8 @@ class FitConfig:
     jit: XLA-compile the training step (1.3x faster per step on one core, ~10 s to compile).
     mean_weight: weight of the window-mean error in the loss (:func:`window_loss`; 0: plain L1). A
         run keeps the value it started with, so that its validation losses stay comparable.
+    gain_db: (low, high) range of the random gain on the BM velocity of the IHC/ANF training and
+        validation pairs [dB], uniform; a run keeps the range it started with.
     ema: momentum of an exponential moving average of the weights, updated every step (0: off;
         0.999 averages over about 1000 steps). When on, validation, ``best`` and
         ``<stage>.weights.h5`` use the averaged weights; training goes on from the raw ones.
@@ -323,6 +326,7 @@ class FitConfig:
     jit: bool = True
     mean_weight: float = 0.0
     ema: float = 0.0
+    gain_db: tuple = GAIN_DB
 
 
 def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, progress=True):
@@ -355,9 +359,13 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         seed = state["seed"] + state["sessions"]  # fresh random draws in every session
         mean_weight = state.get("mean_weight", 0.0)  # runs before the option had plain L1
         ema_momentum = state.get("ema", 0.0)
+        gain_db = tuple(state.get("gain_db", GAIN_DB))
     else:
         mean_weight = config.mean_weight
         ema_momentum = float(config.ema)
+        gain_db = tuple(float(g) for g in config.gain_db)
+    if len(gain_db) != 2 or not np.all(np.isfinite(gain_db)) or not gain_db[0] < gain_db[1]:
+        raise ValueError(f"gain_db must be (low, high) in dB with low < high, got {config.gain_db}")
     if int(config.refresh_every) != config.refresh_every or config.refresh_every < 0:
         raise ValueError(f"refresh_every must be a whole number of steps >= 0 (0: never), got {config.refresh_every}")
     if not 0.0 <= ema_momentum < 1.0:
@@ -376,8 +384,11 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
             raise ValueError(f"{stage} trains on the 100-kHz BM velocity, which these banks (built with "
                              f"--cochlea-only) lack: {without}; leave them out or build banks without the option")
     train_segments, val_segments = training_split(banks)
-    sampler = Sampler(train_segments, stage, layout, seed=seed, pool=config.pool, refresh_every=config.refresh_every)
-    val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, config.val_batches), refresh_every=0)
+    sampler = Sampler(train_segments, stage, layout, seed=seed, pool=config.pool, refresh_every=config.refresh_every,
+                      gain_db=gain_db)
+    # validation draws its gains from the run's own range (kept for the run, like its loss)
+    val_sampler = Sampler(val_segments, stage, layout, seed=10_000, pool=max(8, config.val_batches), refresh_every=0,
+                          gain_db=gain_db)
     val_data = [val_sampler.batch(batch_size) for _ in range(config.val_batches)]
 
     model = _models.build_model(architecture, n_cf=1)
@@ -412,7 +423,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
                      init_architecture=None if init_weights is None else (config.init_architecture or architecture),
-                     mean_weight=mean_weight, ema=ema_momentum, step=0, wall_s=0.0, lr=config.lr, best_val=None,
+                     mean_weight=mean_weight, ema=ema_momentum, gain_db=list(gain_db), step=0, wall_s=0.0, lr=config.lr, best_val=None,
                      best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
@@ -420,7 +431,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     state["config"] = dataclasses.asdict(dataclasses.replace(
         config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
         init_weights=state["init_weights"], init_architecture=state.get("init_architecture"), window=layout[1],
-        mean_weight=mean_weight, ema=ema_momentum))
+        mean_weight=mean_weight, ema=ema_momentum, gain_db=gain_db))
 
     averaged = None  # the moving average of the weights (float64 numpy), when ema is on
     if ema_momentum:
@@ -556,13 +567,15 @@ def _main(argv=None):
     p.add_argument("--refresh-every", type=int, default=FitConfig.refresh_every,
                    help="IHC/ANF: steps between replacing one of the pool's training pairs (this session; "
                         "each new pair costs a fraction of a second of reference IHC/ANF)")
+    p.add_argument("--gain-db", type=float, nargs=2, default=list(GAIN_DB), metavar=("LOW", "HIGH"),
+                   help="range of the random gain on the BM velocity of IHC/ANF pairs [dB] (a new run only)")
     p.add_argument("--ema", type=float, default=0.0,
                    help="momentum of the moving average of the weights that is validated and kept "
                         "(0: off; a new run only)")
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
                        init_weights=a.init_weights, init_architecture=a.init_architecture, val_every=a.val_every,
-                       mean_weight=a.mean_weight, ema=a.ema, refresh_every=a.refresh_every)
+                       mean_weight=a.mean_weight, ema=a.ema, refresh_every=a.refresh_every, gain_db=tuple(a.gain_db))
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

@@ -330,3 +330,31 @@ def test_history_csv_restarts_from_the_checkpoint(tiny_bank_path, tmp_path):
     rows = list(csv.reader(open(out / "history.csv")))
     assert rows[0] == ["step", "wall_s", "train_loss", "val_loss", "lr"]
     assert [int(r[0]) for r in rows[1:]] == [2, 4, 6] == [h[0] for h in state["history"]]
+
+
+def test_a_run_draws_its_gains_from_its_own_range_and_keeps_it(tiny_bank_path, tmp_path, monkeypatch):
+    """--gain-db: the training and the validation pairs of a run are drawn from its range (so that
+    its validation loss measures what it trains for), and a resumed run keeps the range."""
+    gains = []
+    derive = B.derive
+
+    def spy(bank, seg, gain_db, channels, fibres=B.FIBRES):
+        gains.append(gain_db)
+        return derive(bank, seg, gain_db, channels, fibres=fibres)
+
+    monkeypatch.setattr(B, "derive", spy)
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=2, val_batches=2, pool=4,
+                         jit=False, gain_db=(25.0, 40.0))
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "loud", config, minutes=5, max_steps=2, progress=False)
+    assert len(gains) >= 8 and all(25.0 <= g <= 40.0 for g in gains)
+    assert state["gain_db"] == [25.0, 40.0] and state["config"]["gain_db"] == (25.0, 40.0)
+    gains.clear()
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "loud", dataclasses.replace(config, gain_db=(-20.0, 20.0)),
+                  minutes=5, max_steps=4, progress=False)
+    assert gains and all(25.0 <= g <= 40.0 for g in gains) and state["gain_db"] == [25.0, 40.0]
+    from connear_helpers.training import weight_set as WS
+
+    assert "random gains 25 to 40 dB" in WS._recipe(state)
+    for bad in ((20.0, -20.0), (0.0, float("nan"))):
+        with pytest.raises(ValueError, match="gain_db"):
+            F.fit("ihc", tiny_bank_path, tmp_path / "bad", dataclasses.replace(config, gain_db=bad), minutes=0.01)
