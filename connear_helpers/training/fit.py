@@ -365,7 +365,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         ema_momentum = float(config.ema)
         gain_db = tuple(float(g) for g in config.gain_db)
     if len(gain_db) != 2 or not np.all(np.isfinite(gain_db)) or not gain_db[0] < gain_db[1]:
-        raise ValueError(f"gain_db must be (low, high) in dB with low < high, got {config.gain_db}")
+        raise ValueError(f"gain_db must be (low, high) in dB with low < high, got {gain_db}")
     if int(config.refresh_every) != config.refresh_every or config.refresh_every < 0:
         raise ValueError(f"refresh_every must be a whole number of steps >= 0 (0: never), got {config.refresh_every}")
     if not 0.0 <= ema_momentum < 1.0:
@@ -423,8 +423,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
                      init_architecture=None if init_weights is None else (config.init_architecture or architecture),
-                     mean_weight=mean_weight, ema=ema_momentum, gain_db=list(gain_db), step=0, wall_s=0.0, lr=config.lr, best_val=None,
-                     best_step=None, wait=0, history=[])
+                     mean_weight=mean_weight, ema=ema_momentum, gain_db=list(gain_db), step=0, wall_s=0.0,
+                     lr=config.lr, best_val=None, best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
     # the recipe this session runs with (a resumed run keeps its architecture, seed base, lr, start)
