@@ -149,8 +149,9 @@ def plot_learning_curves(runs, points=None, ncols=3):
         ax.plot(t, r["val_loss"], color="C0", lw=0.8, alpha=0.6, label="validation")
         ax.plot(t, best_so_far(r["val_loss"]), color="C0", lw=1.8, label="best validation")
         ax.set_yscale("log")
+        # two lines: one line was wider than a panel and was cut at the figure's edge
         ax.set_xlabel("CPU-hours of the model (one core)" if not before else
-                      f"CPU-hours of the model (one core; {before:.2f} h before this run)", fontsize=8 if before else None)
+                      f"CPU-hours of the model (one core)\n{before:.2f} h before this run", fontsize=8 if before else None)
         ax.set_ylabel("L1 loss (CNN units)")
         ax.set_title(f"{r['name']} ({r['architecture']}, {r['step'][-1]} steps)",
                      fontsize=9)

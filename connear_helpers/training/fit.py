@@ -468,6 +468,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     writer = csv.writer(fh)
     writer.writerow(["step", "wall_s", "train_loss", "val_loss", "lr"])
     writer.writerows(state["history"])
+    fh.flush()  # readable while the run goes on (training.curves on a running run)
 
     def checkpoint():
         state["wall_s"] = wall0 + time.time() - t_start

@@ -358,3 +358,23 @@ def test_a_run_draws_its_gains_from_its_own_range_and_keeps_it(tiny_bank_path, t
     for bad in ((20.0, -20.0), (0.0, float("nan"))):
         with pytest.raises(ValueError, match="gain_db"):
             F.fit("ihc", tiny_bank_path, tmp_path / "bad", dataclasses.replace(config, gain_db=bad), minutes=0.01)
+
+
+def test_history_csv_is_readable_while_a_resumed_run_goes_on(tiny_bank_path, tmp_path, monkeypatch):
+    """training.curves reads history.csv of running runs: from the start of a session it holds
+    the header and the checkpoint's validations, not an empty buffer."""
+    out = tmp_path / "run"
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=2, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=2, progress=False)
+    seen = []
+    batch = F.Sampler.batch
+
+    def spy(self, batch_size):
+        seen.append((out / "history.csv").read_text())
+        return batch(self, batch_size)
+
+    monkeypatch.setattr(F.Sampler, "batch", spy)
+    F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=3, progress=False)
+    assert seen and all(text.startswith("step,wall_s,train_loss,val_loss,lr") and text.count("\n") >= 2
+                        for text in seen), seen
