@@ -97,7 +97,9 @@ def _recipe(state):
     loss = "L1 loss" if not w else f"L1 loss + {w:g} x window-mean error"
     m = state.get("ema", 0.0)
     adam = "Adam" if not m else f"Adam, weights averaged (EMA {m:g})"
-    lo, hi = state.get("gain_db", (-20.0, 20.0))
+    from .fit import GAIN_DB
+
+    lo, hi = state.get("gain_db", GAIN_DB)  # runs before the option drew from the default range
     return f"connear_helpers.training.fit ({loss}, {adam}, bank windows, random gains {lo:g} to {hi:g} dB)"
 
 
