@@ -24,6 +24,10 @@ All float32, channel-major (one CF's waveform is contiguous: windows are read by
 A bank built with ``cochlea_only=True`` (``--cochlea-only``) leaves out ``v100``, 5/6 of the disk
 (about 2.8 GB instead of 17 GB for 96 segments): the cochlea CNN trains on ``sound20`` and
 ``v20`` alone, while the IHC and ANF pairs need ``v100``.
+A bank built with ``cf_every=K`` (``--cf-every K``, IHC and ANF banks only) stores ``v20`` and
+``v100`` of every K-th CF only, CF indices ``segment number % K, + K, ...`` (so that the bank
+as a whole holds every CF): about 1/K of the disk for the same sound. Neighbouring CFs give
+nearly the same training pairs, so a bank with K = 4 holds more sounds per gigabyte.
 
 :func:`derive` turns a segment, a gain and some CFs into the IHC and ANF signals at 20 kHz
 (reference IHC at 100 kHz from the gained velocity, resampled; reference ANF H/M/L from its
@@ -50,6 +54,7 @@ DECIMATION = FS_REFERENCE // FS_CNN
 REFERENCE_OPTIONS = {"irregularities": False, "integrator": "legacy"}
 BANK_FORMAT = "connear-lab-bank/1"
 FIBRES = ("anfh", "anfm", "anfl")
+_N_CF = 201  # the CoNNear CFs
 
 _LEAD_S = 0.05  # silence before the first event of a segment
 _TAIL_S = 0.06  # silence after the last one (the TL's last two samples are 0)
@@ -227,21 +232,36 @@ ARRAYS = ("sound20", "v20", "v100")
 COCHLEA_ARRAYS = ("sound20", "v20")
 
 
-def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=None, cochlea_only=False):
+def held_channels(seg_id, cf_every=1):
+    """CF indices (0-200) whose BM velocity a segment of a ``cf_every`` bank stores (sorted)."""
+    k = int(cf_every)
+    return np.arange(int(seg_id[3:]) % k if k > 1 else 0, _N_CF, k)
+
+
+def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=None, cochlea_only=False,
+               cf_every=1):
     """Simulate the bank into ``out_dir`` (resumable: finished segments are kept). Returns the manifest.
 
     plan: a list of segment dicts to use instead of :func:`bank_plan` (tests, custom banks).
     cochlea_only: store no ``v100`` (a bank for the cochlea CNN only; see the module docstring).
-    A folder made with another plan (seed, segment count, options) or with the other
-    ``cochlea_only`` is an error, not a mix.
+    cf_every: store every K-th CF only (:func:`held_channels`; IHC and ANF banks, not with
+    ``cochlea_only``, whose CNN needs all 201).
+    A folder made with another plan (seed, segment count, options, ``cf_every``) or with the
+    other ``cochlea_only`` is an error, not a mix.
     """
+    if isinstance(cf_every, bool) or int(cf_every) != cf_every or not 1 <= cf_every <= _N_CF:
+        raise ValueError(f"cf_every must be a whole number from 1 to {_N_CF}, got {cf_every!r}")
+    cf_every = int(cf_every)
+    if cochlea_only and cf_every > 1:
+        raise ValueError("a cochlea-only bank needs all 201 CFs (the cochlea CNN predicts them all); "
+                         "use cf_every (--cf-every) only for IHC and ANF banks")
     arrays = COCHLEA_ARRAYS if cochlea_only else ARRAYS
     out = pathlib.Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     plan = bank_plan(n_segments, seed) if plan is None else plan
     # the engine is part of what was simulated (the exact engine's banks keep their old key)
     options = REFERENCE_OPTIONS if engine in (None, "exact") else dict(REFERENCE_OPTIONS, engine=engine)
-    key = _plan_key(plan, options)
+    key = _plan_key(plan, options) if cf_every == 1 else _plan_key(plan, dict(options, cf_every=cf_every))
     mpath = out / "manifest.json"
     if mpath.exists():
         manifest = json.loads(mpath.read_text())
@@ -249,7 +269,8 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
             raise ValueError(
                 f"{out} holds a bank of another plan (seed {manifest.get('seed')}, "
                 f"{len(manifest.get('plan', []))} segments, engine "
-                f"{manifest.get('reference_options', {}).get('engine', 'exact')}); choose another folder or remove it")
+                f"{manifest.get('reference_options', {}).get('engine', 'exact')}, every "
+                f"{manifest.get('cf_every', 1)}. CF); choose another folder or remove it")
         if tuple(manifest.get("arrays", ARRAYS)) != arrays:
             has_v100 = "v100" in manifest.get("arrays", ARRAYS)
             raise ValueError(f"{out} holds a bank {'with' if has_v100 else 'without'} v100; finish it "
@@ -259,6 +280,8 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
         manifest = dict(format=BANK_FORMAT, plan_key=key, seed=seed, plan=plan, arrays=list(arrays),
                         reference_options=options, cf_hz=[float(f) for f in _cf.connear_cfs()],
                         software=_software(), done={}, seconds={})
+        if cf_every > 1:
+            manifest["cf_every"] = cf_every
         _atomic_json(mpath, manifest)
     todo = [s for s in plan if s["id"] not in manifest["done"]]
     from tqdm.auto import tqdm
@@ -267,6 +290,9 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
     for spec in bar:
         t0 = time.perf_counter()
         sound20, v20, v100 = simulate_segment(spec, seed, engine)
+        if cf_every > 1:
+            rows = held_channels(spec["id"], cf_every)
+            v20, v100 = v20[rows], v100[rows]
         for name, a in (("sound20", sound20), ("v20", v20), ("v100", v100)):
             if name not in arrays:
                 continue
@@ -297,6 +323,7 @@ class Bank:
             raise ValueError(f"the bank at {self.path} has no finished segment yet")
         self.specs = {s["id"]: s for s in self.manifest["plan"]}
         self.arrays = tuple(self.manifest.get("arrays", ARRAYS))  # banks before the option hold all three
+        self.cf_every = int(self.manifest.get("cf_every", 1))
         self._maps = {}
 
     def __len__(self):
@@ -306,8 +333,26 @@ class Bank:
         """Seconds of sound in the finished segments."""
         return sum(self.manifest["done"][i] for i in self.ids) / FS_CNN
 
+    def channels(self, seg_id):
+        """CF indices (0-200) of the rows of a segment's ``v20`` and ``v100`` (all 201 unless ``cf_every``)."""
+        return held_channels(seg_id, self.cf_every)
+
+    def rows(self, seg_id, channels):
+        """Rows of a segment's ``v20``/``v100`` that hold the CF indices ``channels``."""
+        held = self.channels(seg_id)
+        channels = np.asarray(channels, dtype=int)
+        rows = np.minimum(np.searchsorted(held, channels), held.size - 1)
+        if np.any(held[rows] != channels):
+            missing = sorted(set(channels.tolist()) - set(held.tolist()))
+            raise ValueError(f"segment {seg_id} of the bank at {self.path} holds every {self.cf_every}. CF "
+                             f"({held.size} of 201, from index {held[0]}), not CF indices {missing[:8]}; "
+                             f"choose channels from bank.channels({seg_id!r})")
+        return rows
+
     def array(self, seg_id, name):
-        """Memory-mapped float32 array ``name`` ("sound20", "v20", "v100") of a segment."""
+        """Memory-mapped float32 array ``name`` ("sound20", "v20", "v100") of a segment.
+
+        ``v20`` and ``v100`` have one row per CF of :meth:`channels` (all 201 unless ``cf_every``)."""
         if name not in self.arrays:
             raise ValueError(
                 f"the bank at {self.path} holds no {name!r} (it was built with --cochlea-only, for the "
@@ -329,7 +374,7 @@ class Bank:
 def derive(bank, seg_id, gain_db, channels, fibres=FIBRES):
     """Reference IHC and ANF responses to a segment's BM velocity times a gain, at 20 kHz.
 
-    channels: CF indices (0-200). Returns dict of float64 arrays (len(channels), n20), SI units:
+    channels: CF indices (0-200) that the segment holds (:meth:`Bank.channels`). Returns dict of float64 arrays (len(channels), n20), SI units:
     "v" (BM velocity m/s, the CNN input), "ihc" (V), and each fibre in ``fibres`` (spikes/s).
     The IHC runs at 100 kHz on ``10**(gain_db/20) * v100`` and is resampled to 20 kHz with its
     ends held (:func:`connear_helpers.pipeline.resample_held`); the ANF runs on its decimated
@@ -340,10 +385,10 @@ def derive(bank, seg_id, gain_db, channels, fibres=FIBRES):
     from ..pipeline import resample_held
 
     g = 10.0 ** (float(gain_db) / 20.0)
-    channels = np.asarray(channels, dtype=int)
-    v100 = np.ascontiguousarray(np.asarray(bank.array(seg_id, "v100"))[channels].T, dtype=np.float64) * g
+    rows = bank.rows(seg_id, channels)
+    v100 = np.ascontiguousarray(np.asarray(bank.array(seg_id, "v100"))[rows].T, dtype=np.float64) * g
     vihc100 = ihc.ihc_potential(v100, float(FS_REFERENCE), overwrite_input=True)
-    out = {"v": np.asarray(bank.array(seg_id, "v20"))[channels].astype(np.float64) * g,
+    out = {"v": np.asarray(bank.array(seg_id, "v20"))[rows].astype(np.float64) * g,
            "ihc": resample_held(vihc100, FS_REFERENCE, FS_CNN).T}
     if fibres:
         vdec = ihc.decimate_ihc(vihc100)
@@ -367,11 +412,14 @@ def _main(argv=None):
                         "the exact engine's BM velocity; recorded in the bank's manifest)")
     b.add_argument("--cochlea-only", action="store_true",
                    help="store no 100-kHz BM velocity: a bank for the cochlea CNN only, 1/6 of the disk")
+    b.add_argument("--cf-every", type=int, default=1, metavar="K",
+                   help="store every K-th CF only (IHC and ANF banks; about 1/K of the disk for the same sound)")
     i = sub.add_parser("info", help="what a bank holds")
     i.add_argument("path")
     a = p.parse_args(argv)
     if a.cmd == "build":
-        m = build_bank(a.out, a.segments, a.seed, engine=a.engine, cochlea_only=a.cochlea_only)
+        m = build_bank(a.out, a.segments, a.seed, engine=a.engine, cochlea_only=a.cochlea_only,
+                       cf_every=a.cf_every)
         print(f"{len(m['done'])} of {len(m['plan'])} segments in {a.out}")
     else:
         bank = Bank(a.path)
@@ -382,7 +430,8 @@ def _main(argv=None):
         print(f"{len(bank)} segments, {bank.seconds():.1f} s of sound: "
               + ", ".join(f"{k} {s:.1f} s" for k, s in kinds.items()))
         print(f"TL time: {sum(bank.manifest['seconds'].values()) / 60:.1f} min")
-        print("arrays: " + ", ".join(bank.arrays) + ("" if "v100" in bank.arrays else " (cochlea only)"))
+        print("arrays: " + ", ".join(bank.arrays) + ("" if "v100" in bank.arrays else " (cochlea only)")
+              + (f", every {bank.cf_every}. CF" if bank.cf_every > 1 else ", all 201 CFs"))
 
 
 if __name__ == "__main__":

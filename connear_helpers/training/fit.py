@@ -100,7 +100,8 @@ class Sampler:
     def _entry(self):
         bank, seg = self.segments[int(self.rng.integers(len(self.segments)))]
         gain = float(self.rng.uniform(*self.gain_db))
-        ch = np.sort(self.rng.choice(201, size=self.channels_per_entry, replace=False))
+        held = bank.channels(seg)
+        ch = np.sort(self.rng.choice(held, size=min(self.channels_per_entry, held.size), replace=False))
         fibres = (self.stage,) if self.family == "anf" else ()
         d = _bank.derive(bank, seg, gain, ch, fibres=fibres)
         if self.family == "ihc":
@@ -378,7 +379,12 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     batch_size = int(config.batch_size or (state or {}).get("batch_size") or DEFAULT_BATCH[stage])
 
     banks = [_bank.Bank(d) for d in ([bank_dir] if isinstance(bank_dir, (str, os.PathLike)) else bank_dir)]
-    if stage != "cochlea":
+    if stage == "cochlea":
+        partial = [str(b.path) for b in banks if b.cf_every > 1]
+        if partial:
+            raise ValueError(f"the cochlea CNN predicts all 201 CFs, and these banks hold every K-th CF only "
+                             f"(--cf-every): {partial}; train the cochlea on banks of all CFs")
+    else:
         without = [str(b.path) for b in banks if "v100" not in b.arrays]
         if without:
             raise ValueError(f"{stage} trains on the 100-kHz BM velocity, which these banks (built with "

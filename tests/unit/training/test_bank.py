@@ -85,6 +85,44 @@ def test_a_cochlea_only_bank_holds_the_same_v20_without_v100(tiny_bank, tmp_path
     assert tiny_bank.arrays == B.ARRAYS  # a full bank (and one made before the option) holds all three
 
 
+def test_a_bank_of_every_kth_cf_holds_those_rows_of_the_full_bank(tiny_bank, tmp_path):
+    """--cf-every K: segment n stores the CF indices n % K, n % K + K, ... (the same arithmetic
+    as the full bank, so the same numbers), derives the same pairs for them, refuses the others,
+    has its own plan key, and is refused where all 201 CFs are needed."""
+    path = tmp_path / "every4"
+    manifest = B.build_bank(path, plan=TINY_PLAN, progress=False, cf_every=4)
+    assert manifest["cf_every"] == 4 and manifest["plan_key"] != tiny_bank.manifest["plan_key"]
+    bank = B.Bank(path)
+    for seg, first in (("seg0000", 0), ("seg0001", 1)):
+        held = bank.channels(seg)
+        np.testing.assert_array_equal(held, np.arange(first, 201, 4))
+        for name in ("v20", "v100"):
+            assert bank.array(seg, name).shape[0] == held.size
+            np.testing.assert_array_equal(bank.array(seg, name), np.asarray(tiny_bank.array(seg, name))[held])
+        np.testing.assert_array_equal(bank.array(seg, "sound20"), tiny_bank.array(seg, "sound20"))
+    np.testing.assert_array_equal(tiny_bank.channels("seg0001"), np.arange(201))
+    a = B.derive(bank, "seg0001", 6.0, [41, 121], fibres=("anfh",))
+    b = B.derive(tiny_bank, "seg0001", 6.0, [41, 121], fibres=("anfh",))
+    for k in ("v", "ihc", "anfh"):
+        np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(ValueError, match=r"not CF indices \[40\]"):
+        B.derive(bank, "seg0001", 0.0, [40, 41])
+    with pytest.raises(ValueError, match="another plan"):
+        B.build_bank(path, plan=TINY_PLAN, progress=False)
+    with pytest.raises(ValueError, match="cochlea-only bank needs all 201"):
+        B.build_bank(tmp_path / "c", plan=TINY_PLAN, progress=False, cochlea_only=True, cf_every=4)
+    for bad in (0, 2.5, 202, True):
+        with pytest.raises(ValueError, match="cf_every must be"):
+            B.build_bank(tmp_path / "bad", plan=TINY_PLAN, progress=False, cf_every=bad)
+    from connear_helpers.training import fit as F
+
+    with pytest.raises(ValueError, match="predicts all 201 CFs"):
+        F.fit("cochlea", [path], tmp_path / "run", max_steps=1, progress=False)
+    # the IHC and ANF samplers draw their CFs from the held ones only
+    s = F.Sampler([(bank, "seg0001")], "ihc", (16, 64, 16, 96), pool=3, channels_per_entry=80)
+    assert s.pool[0][0].shape[0] == 50  # 50 held CFs (1, 5, ..., 197): all of them, not 80
+
+
 def test_a_bank_of_the_fast_engine_says_so_and_is_close_to_the_exact_one(tiny_bank, tmp_path):
     """--engine fast: recorded in the manifest and the plan key (a run's record of its banks shows
     it), the exact engine's banks keep their key, and the BM velocity is within the fast engine's
