@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import time
 
 import numpy as np
@@ -256,9 +257,12 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
         raise ValueError("a cochlea-only bank needs all 201 CFs (the cochlea CNN predicts them all); "
                          "use cf_every (--cf-every) only for IHC and ANF banks")
     arrays = COCHLEA_ARRAYS if cochlea_only else ARRAYS
+    plan = bank_plan(n_segments, seed) if plan is None else plan
+    if cf_every > 1 and not all(re.fullmatch(r"seg\d+", str(s["id"])) for s in plan):
+        raise ValueError("with cf_every the segment ids must be seg<number> (the number picks the held CFs), "
+                         f"got {[s['id'] for s in plan][:4]}")
     out = pathlib.Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    plan = bank_plan(n_segments, seed) if plan is None else plan
     # the engine is part of what was simulated (the exact engine's banks keep their old key)
     options = REFERENCE_OPTIONS if engine in (None, "exact") else dict(REFERENCE_OPTIONS, engine=engine)
     key = _plan_key(plan, options) if cf_every == 1 else _plan_key(plan, dict(options, cf_every=cf_every))

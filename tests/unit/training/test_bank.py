@@ -111,6 +111,8 @@ def test_a_bank_of_every_kth_cf_holds_those_rows_of_the_full_bank(tiny_bank, tmp
         B.build_bank(path, plan=TINY_PLAN, progress=False)
     with pytest.raises(ValueError, match="cochlea-only bank needs all 201"):
         B.build_bank(tmp_path / "c", plan=TINY_PLAN, progress=False, cochlea_only=True, cf_every=4)
+    with pytest.raises(ValueError, match="seg<number>"):
+        B.build_bank(tmp_path / "ids", plan=[dict(TINY_PLAN[0], id="first")], progress=False, cf_every=2)
     for bad in (0, 2.5, 202, True):
         with pytest.raises(ValueError, match="cf_every must be"):
             B.build_bank(tmp_path / "bad", plan=TINY_PLAN, progress=False, cf_every=bad)
