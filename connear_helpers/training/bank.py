@@ -378,8 +378,9 @@ class Bank:
 def derive(bank, seg_id, gain_db, channels, fibres=FIBRES):
     """Reference IHC and ANF responses to a segment's BM velocity times a gain, at 20 kHz.
 
-    channels: CF indices (0-200) that the segment holds (:meth:`Bank.channels`). Returns dict of float64 arrays (len(channels), n20), SI units:
-    "v" (BM velocity m/s, the CNN input), "ihc" (V), and each fibre in ``fibres`` (spikes/s).
+    channels: CF indices (0-200) that the segment holds (:meth:`Bank.channels`). Returns dict of
+    float64 arrays (len(channels), n20), SI units: "v" (BM velocity m/s, the CNN input), "ihc"
+    (V), and each fibre in ``fibres`` (spikes/s).
     The IHC runs at 100 kHz on ``10**(gain_db/20) * v100`` and is resampled to 20 kHz with its
     ends held (:func:`connear_helpers.pipeline.resample_held`); the ANF runs on its decimated
     potential (the reference's own decimation), over the whole segment.

@@ -185,7 +185,8 @@ def training_split(banks):
 def _bank_record(bank):
     engine = bank.manifest.get("reference_options", {}).get("engine")
     return dict(path_name=bank.path.name, plan_key=bank.manifest["plan_key"], segments=len(bank),
-                seconds=round(bank.seconds(), 2), **({"engine": engine} if engine else {}))
+                seconds=round(bank.seconds(), 2), **({"engine": engine} if engine else {}),
+                **({"cf_every": bank.cf_every} if bank.cf_every > 1 else {}))
 
 
 def _atomic_json(path, obj):

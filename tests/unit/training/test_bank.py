@@ -118,6 +118,7 @@ def test_a_bank_of_every_kth_cf_holds_those_rows_of_the_full_bank(tiny_bank, tmp
             B.build_bank(tmp_path / "bad", plan=TINY_PLAN, progress=False, cf_every=bad)
     from connear_helpers.training import fit as F
 
+    assert F._bank_record(bank)["cf_every"] == 4 and "cf_every" not in F._bank_record(tiny_bank)
     with pytest.raises(ValueError, match="predicts all 201 CFs"):
         F.fit("cochlea", [path], tmp_path / "run", max_steps=1, progress=False)
     # the IHC and ANF samplers draw their CFs from the held ones only
