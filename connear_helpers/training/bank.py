@@ -273,8 +273,8 @@ def build_bank(out_dir, n_segments=40, seed=0, progress=True, engine=None, plan=
             raise ValueError(
                 f"{out} holds a bank of another plan (seed {manifest.get('seed')}, "
                 f"{len(manifest.get('plan', []))} segments, engine "
-                f"{manifest.get('reference_options', {}).get('engine', 'exact')}, every "
-                f"{manifest.get('cf_every', 1)}. CF); choose another folder or remove it")
+                f"{manifest.get('reference_options', {}).get('engine', 'exact')}, one CF in "
+                f"{manifest.get('cf_every', 1)}); choose another folder or remove it")
         if tuple(manifest.get("arrays", ARRAYS)) != arrays:
             has_v100 = "v100" in manifest.get("arrays", ARRAYS)
             raise ValueError(f"{out} holds a bank {'with' if has_v100 else 'without'} v100; finish it "
@@ -348,7 +348,7 @@ class Bank:
         rows = np.minimum(np.searchsorted(held, channels), held.size - 1)
         if np.any(held[rows] != channels):
             missing = sorted(set(channels.tolist()) - set(held.tolist()))
-            raise ValueError(f"segment {seg_id} of the bank at {self.path} holds every {self.cf_every}. CF "
+            raise ValueError(f"segment {seg_id} of the bank at {self.path} holds one CF in {self.cf_every} "
                              f"({held.size} of 201, from index {held[0]}), not CF indices {missing[:8]}; "
                              f"choose channels from bank.channels({seg_id!r})")
         return rows
@@ -436,7 +436,7 @@ def _main(argv=None):
               + ", ".join(f"{k} {s:.1f} s" for k, s in kinds.items()))
         print(f"TL time: {sum(bank.manifest['seconds'].values()) / 60:.1f} min")
         print("arrays: " + ", ".join(bank.arrays) + ("" if "v100" in bank.arrays else " (cochlea only)")
-              + (f", every {bank.cf_every}. CF" if bank.cf_every > 1 else ", all 201 CFs"))
+              + (f", one CF in {bank.cf_every}" if bank.cf_every > 1 else ", all 201 CFs"))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def history_effect(bank, left=(2048, 4096, 8192), window=2048, n_segments=16, n_
     left = tuple(int(v) for v in left)
     errors = {f: [[] for _ in left] for f in fibres}
     for seg in bank.ids[-n_segments:]:
-        d = _bank.derive(bank, seg, rng.uniform(-20.0, 20.0), rng.choice(bank.channels(seg), n_cf, replace=False), fibres=())
+        gain_db = rng.uniform(-20.0, 20.0)  # drawn before the CFs, as always (the same draws per seed)
+        d = _bank.derive(bank, seg, gain_db, rng.choice(bank.channels(seg), n_cf, replace=False), fibres=())
         vdec = np.ascontiguousarray(d["ihc"].T)  # (n, n_cf) at 20 kHz, as the ANF CNN sees it
         whole = {f: anf.anf_rate(vdec, float(FS_CNN), f[3:]) for f in fibres}
         rest = np.repeat(vdec[:1], FS_CNN, axis=0)  # 1 s at the segment's first (resting) value
