@@ -229,30 +229,49 @@ def _write_run_manifest(out, stage, architecture):
         "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
 
 
+def _set_entry(path):
+    """(manifest, model name, entry) of the weight set whose manifest.json beside ``path`` lists
+    that file (same file name and sha256); None for a file of no set."""
+    from ..cnn.weights import file_sha256
+
+    path = pathlib.Path(path).expanduser()
+    try:
+        manifest = json.loads((path.parent / "manifest.json").read_text())
+        models = manifest["models"]
+        sha = file_sha256(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for name, entry in models.items():
+        if isinstance(entry, dict) and entry.get("file") == path.name and entry.get("sha256") == sha:
+            return manifest, name, entry
+    return None
+
+
 def init_lineage(path):
     """What the weight file ``path`` a run starts from is, when a weight set's manifest beside it
     lists it (same file name and sha256): {"set": "NAME VERSION", "model", "steps_total",
     "cpu_hours_total"}, the training that went into it (its own ``*_total`` figures, or its run's
     figures where the set recorded none); None for a file of no set, so a fine-tuned model's
     manifest entry can count all the training behind it (weight_set)."""
-    from ..cnn.weights import file_sha256
-
-    path = pathlib.Path(path).expanduser()
-    mpath = path.parent / "manifest.json"
-    try:
-        manifest = json.loads(mpath.read_text())
-        models = manifest["models"]
-    except (OSError, ValueError, KeyError, TypeError):
+    found = _set_entry(path)
+    if found is None:
         return None
-    sha = file_sha256(path)
-    for name, entry in models.items():
-        if isinstance(entry, dict) and entry.get("file") == path.name and entry.get("sha256") == sha:
-            tr = entry.get("training") or {}
-            return {"set": f"{manifest.get('name', mpath.parent.name)} {manifest.get('version', '')}".strip(),
-                    "model": name,
-                    "steps_total": int(tr.get("steps_total", tr.get("steps", 0))),
-                    "cpu_hours_total": float(tr.get("cpu_hours_total", tr.get("cpu_hours", 0.0)))}
-    return None
+    manifest, name, entry = found
+    tr = entry.get("training") or {}
+    set_name = manifest.get("name", pathlib.Path(path).expanduser().parent.name)
+    return {"set": f"{set_name} {manifest.get('version', '')}".strip(),
+            "model": name,
+            "steps_total": int(tr.get("steps_total", tr.get("steps", 0))),
+            "cpu_hours_total": float(tr.get("cpu_hours_total", tr.get("cpu_hours", 0.0)))}
+
+
+def init_set_architecture(path):
+    """The architecture that the manifest of a weight set records for the weight file ``path``
+    (None: a file of no set, or an entry without one). A new run from a set's file builds this
+    architecture unless told otherwise, so that ``--init-weights connear_weights/anfh.weights.h5``
+    continues the shipped ANF-H whatever member of the family it is."""
+    found = _set_entry(path)
+    return None if found is None else found[2].get("architecture")
 
 
 def window_loss(mean_weight=0.0):
@@ -286,7 +305,8 @@ def window_loss(mean_weight=0.0):
 class FitConfig:
     """The recipe of a run: everything :func:`fit` needs besides the data, the folder and the time.
 
-    architecture: a models.MODEL_INFO name of the stage's family (None: :data:`DEFAULT_ARCHITECTURE`).
+    architecture: a models.MODEL_INFO name of the stage's family (None: the architecture that a
+        weight set's manifest records for ``init_weights``, else :data:`DEFAULT_ARCHITECTURE`).
     batch_size: windows per step (None: :data:`DEFAULT_BATCH`).
     lr: Adam learning rate of a new run (a resumed run keeps its own).
     window: output samples per window at 20 kHz (None: :data:`DEFAULT_WINDOW`).
@@ -372,6 +392,14 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         raise ValueError(f"refresh_every must be a whole number of steps >= 0 (0: never), got {config.refresh_every}")
     if not 0.0 <= ema_momentum < 1.0:
         raise ValueError(f"ema must be in [0, 1), got {ema_momentum}")
+    if state is None and init_weights is not None:
+        recorded = init_set_architecture(init_weights)
+        if recorded is not None and config.init_architecture not in (None, recorded):
+            raise ValueError(f"init_architecture (--init-architecture) {config.init_architecture!r} is not the "
+                             f"architecture that the manifest beside {init_weights} records for it ({recorded!r}); "
+                             "leave it out or give that one")
+        if architecture is None:  # a new run from a weight set's file: that file's architecture
+            architecture = config.init_architecture or recorded
     architecture = architecture or DEFAULT_ARCHITECTURE[stage]
     info = _models.model_info(architecture)
     if info["family"] != _family(stage):
@@ -559,7 +587,8 @@ def _main(argv=None):
     p.add_argument("stage", choices=STAGES)
     p.add_argument("--bank", required=True, nargs="+", help="bank folder(s); validation uses the first one's")
     p.add_argument("--out", required=True)
-    p.add_argument("--architecture", default=None)
+    p.add_argument("--architecture", default=None,
+                   help="a member of the stage's family (default: the one the set's manifest records for --init-weights, else the lab's default for the stage)")
     p.add_argument("--minutes", type=float, default=60.0)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -380,3 +380,34 @@ def test_history_csv_is_readable_while_a_resumed_run_goes_on(tiny_bank_path, tmp
     F.fit("ihc", tiny_bank_path, out, config, minutes=5, max_steps=3, progress=False)
     assert seen and all(text.startswith("step,wall_s,train_loss,val_loss,lr") and text.count("\n") >= 2
                         for text in seen), seen
+
+
+def test_a_new_run_from_a_sets_file_builds_that_files_architecture(tiny_bank_path, tmp_path):
+    """--init-weights of a set's file without --architecture continues that file's member of the
+    family (ihc_f16 here, not the default ihc_f32); a file of no set keeps the default, which
+    then cannot load it, and says so."""
+    from connear_helpers.cnn.weights import file_sha256
+
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
+                         jit=False)
+    F.fit("ihc", tiny_bank_path, tmp_path / "first", config, minutes=5, max_steps=2, progress=False)
+    assert F.DEFAULT_ARCHITECTURE["ihc"] != "ihc_f16"
+    shipped = tmp_path / "set"
+    shipped.mkdir()
+    (shipped / "ihc.weights.h5").write_bytes((tmp_path / "first" / "last.weights.h5").read_bytes())
+    (shipped / "manifest.json").write_text(json.dumps({"name": "connear-lab", "version": "2026.01.01", "models": {
+        "ihc": {"file": "ihc.weights.h5", "architecture": "ihc_f16",
+                "sha256": file_sha256(shipped / "ihc.weights.h5")}}}))
+    assert F.init_set_architecture(shipped / "ihc.weights.h5") == "ihc_f16"
+    tuned = dataclasses.replace(config, architecture=None, init_weights=str(shipped / "ihc.weights.h5"))
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "tuned", tuned, minutes=5, max_steps=2, progress=False)
+    assert state["architecture"] == "ihc_f16" and state["init_architecture"] == "ihc_f16"
+    # the set's architecture is the wrong family for another stage: an error that names both
+    with pytest.raises(ValueError, match="ihc model, not anf"):
+        F.fit("anfh", tiny_bank_path, tmp_path / "wrong", tuned, minutes=5, max_steps=2, progress=False)
+    # an --init-architecture that contradicts the manifest is an error, not a silent misload
+    with pytest.raises(ValueError, match="records for it"):
+        F.fit("ihc", tiny_bank_path, tmp_path / "contra", dataclasses.replace(tuned, init_architecture="ihc_f32"),
+              minutes=5, max_steps=2, progress=False)
+    (shipped / "manifest.json").unlink()
+    assert F.init_set_architecture(shipped / "ihc.weights.h5") is None
