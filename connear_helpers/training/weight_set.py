@@ -12,9 +12,10 @@ of 1 is the bar of issue #11):
 * cochlea: max(light-mode excitation-pattern RMSE / 0.3 mV, light-mode HSR rate-level RMSE at
   1 kHz / 15 spikes/s), the chain judged end to end.
 
-A set is written only if no score of the resulting set is worse than the shipped set's: light
-mode runs the IHC and ANF-H networks too, so a better IHC that worsens the light-mode chain is
-not shipped.
+A set is written only if no score of the resulting set is worse than the shipped set's. Light
+mode runs the IHC and ANF-H networks too, so a better IHC can worsen the cochlea's score: the
+candidate cochlea, IHC and ANF-H are judged in light mode in each combination (at most 7 light
+evaluations), and the set takes the combination that improves most without a worse score.
 
 ``manifest.json`` holds, per model, its file, sha256, architecture, parameter count, training
 facts (recipe, steps, CPU-hours, sessions, learning rate, validation loss, the step and CPU-hours
@@ -61,9 +62,14 @@ def scores(full, light):
     for stage, fib in _FIBRE_LABEL.items():
         out[stage] = max(_curve(full, "anf_rate_level", fib, (1000.0, 4000.0)) / 10.0,
                          _curve(full, "anf_synchrony_level", fib, (1000.0, 4000.0)) / 0.02)
-    out["cochlea"] = max(_worst_excitation(light) / 0.3,
-                         _curve(light, "anf_rate_level", "HSR", (1000.0,)) / 15.0)
+    out["cochlea"] = _cochlea_score(light, rounded=False)
     return {k: round(v, 4) for k, v in out.items()}
+
+
+def _cochlea_score(light, rounded=True):
+    """The cochlea's score: the light-mode chain against the bar (see the module docstring)."""
+    score = max(_worst_excitation(light) / 0.3, _curve(light, "anf_rate_level", "HSR", (1000.0,)) / 15.0)
+    return round(score, 4) if rounded else score
 
 
 def summary(full, light):
@@ -141,22 +147,55 @@ def _write_manifest(folder, manifest):
 def judge(folder, quick=False, progress=True, cache=None):
     """Evaluate a weight folder in full and light mode: (full result, light result)."""
     from . import evaluate as _evaluate
-    from .. import pipeline
 
-    if cache is None:  # the on-disk cache: the reference simulations are the same for every candidate
-        cache = pipeline.DEFAULT_CACHE.with_directory(pipeline.default_cache_dir())
+    cache = _cache(cache)
     full = _evaluate.evaluate(str(folder), quick=quick, mode="full", progress=progress, cache=cache)
     light = _evaluate.evaluate(str(folder), quick=quick, mode="light", progress=progress, cache=cache)
     return full, light
 
 
+def judge_light(folder, quick=False, progress=True, cache=None):
+    """The cochlea's score of a weight folder: light mode (CNN cochlea -> IHC -> ANF-H) only."""
+    from . import evaluate as _evaluate
+
+    light = _evaluate.evaluate(str(folder), quick=quick, mode="light", progress=progress, cache=_cache(cache),
+                               models=("ihc", "anfh"))
+    return _cochlea_score(light)
+
+
+def _cache(cache):
+    from .. import pipeline
+
+    if cache is None:  # the on-disk cache: the reference simulations are the same for every candidate
+        cache = pipeline.DEFAULT_CACHE.with_directory(pipeline.default_cache_dir())
+    return cache
+
+
+#: The stages that light mode chains (CNN cochlea -> IHC -> ANF-H): the cochlea's score depends on
+#: all three, every other score on its own model only.
+CHAIN = ("cochlea", "ihc", "anfh")
+
+
+def _subsets(items):
+    """All subsets of ``items``, largest first."""
+    items = list(items)
+    out = [[x for k, x in enumerate(items) if mask >> k & 1] for mask in range(2 ** len(items))]
+    return sorted(out, key=len, reverse=True)
+
+
 def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=None, force=False):
     """Build the candidate set from ``runs`` ({stage: run folder} or a folder of stage folders),
-    judge it, keep per stage the better of the shipped and the candidate model, and write the set.
+    judge it, choose which candidate models replace the shipped ones, and write the set.
 
-    Returns (manifest, changed stages). Nothing is written when no stage improved, or when the
-    resulting set makes any stage's score worse than the shipped set's (e.g. a better IHC that
-    worsens light mode), unless force.
+    The full-mode score of the IHC and of each ANF model depends on that model only: a candidate
+    whose own score is not better is not taken. The cochlea's score (light mode) depends on the
+    CNN cochlea, IHC and ANF-H together, so a better IHC can worsen it (a shipped cochlea whose
+    errors partly cancel the shipped IHC's): every combination of the candidate cochlea and the
+    candidate IHC/ANF-H that improved on their own is judged in light mode, and the set takes the
+    combination in which no score is worse than the shipped set's and the scores improve most
+    (sum of log(shipped / new)). That combination is then judged in full and light mode for the
+    manifest. Returns (manifest, changed stages). Nothing is written when no combination
+    improves without worsening a score; force writes all of ``runs``.
     """
     from . import evaluate as _evaluate
 
@@ -165,42 +204,76 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
         runs = {s: pathlib.Path(runs) / s for s in STAGES if (pathlib.Path(runs) / s / f"{s}.weights.h5").is_file()}
     runs = {s: pathlib.Path(r) for s, r in runs.items()}
     shipped = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").is_file() else None
+    old_scores = (shipped or {}).get("scores", {})
     with tempfile.TemporaryDirectory(prefix="connear-candidate-") as tmp:
         cand = pathlib.Path(tmp)
         entries = {}
-        for stage in STAGES:
-            if stage in runs:
-                shutil.copyfile(runs[stage] / f"{stage}.weights.h5", cand / f"{stage}.weights.h5")
-                entries[stage] = _model_entry(stage, runs[stage])
-            elif shipped and stage in shipped["models"]:
-                shutil.copyfile(out / shipped["models"][stage]["file"], cand / f"{stage}.weights.h5")
-                entries[stage] = dict(shipped["models"][stage], file=f"{stage}.weights.h5")
-            else:
-                raise FileNotFoundError(f"no {stage} model: neither a run in {sorted(runs)} nor a shipped one")
-        _write_manifest(cand, {"format": FORMAT, "models": entries})
-        full, light = judge(cand, quick, progress, cache)
-        new_scores = scores(full, light)
-        old_scores = (shipped or {}).get("scores", {})
-        changed = [s for s in STAGES if s in runs and (s not in old_scores or new_scores[s] < old_scores[s])]
-        if not changed and not force:
-            return shipped, []
-        if shipped and set(changed) != set(runs):
-            # mix: the shipped model where the candidate is not better, then judge the mix
-            for stage in set(runs) - set(changed):
-                shutil.copyfile(out / shipped["models"][stage]["file"], cand / f"{stage}.weights.h5")
-                entries[stage] = dict(shipped["models"][stage], file=f"{stage}.weights.h5")
+
+        def compose(use):
+            """Write the set that takes the runs' models for the stages in ``use`` into cand."""
+            for stage in STAGES:
+                if stage in use:
+                    shutil.copyfile(runs[stage] / f"{stage}.weights.h5", cand / f"{stage}.weights.h5")
+                    entries[stage] = _model_entry(stage, runs[stage])
+                elif shipped and stage in shipped["models"]:
+                    shutil.copyfile(out / shipped["models"][stage]["file"], cand / f"{stage}.weights.h5")
+                    entries[stage] = dict(shipped["models"][stage], file=f"{stage}.weights.h5")
+                else:
+                    raise FileNotFoundError(f"no {stage} model: neither a run in {sorted(runs)} nor a shipped one")
             _write_manifest(cand, {"format": FORMAT, "models": entries})
-            full, light = judge(cand, quick, progress, cache)
-            new_scores = scores(full, light)
-        # the stages depend on each other (light mode runs the IHC and ANF-H CNNs after the CNN
-        # cochlea): a set whose any score got worse than the shipped set's is not an improvement
+
+        compose(set(runs))
+        full, light = judge(cand, quick, progress, cache)
+        cand_scores = scores(full, light)
+        if force or not all(s in old_scores for s in STAGES):
+            use = set(runs)  # forced, or the first set (nothing to compare with)
+        else:
+            better = [s for s in runs if s != "cochlea" and cand_scores[s] < old_scores[s]]
+            fixed = {s for s in better if s not in CHAIN}
+            free = [s for s in CHAIN if s in runs and (s == "cochlea" or s in better)]
+            options = []
+            for chain_part in _subsets(free):
+                use_k = fixed | set(chain_part)
+                if not use_k:
+                    continue
+                if use_k & set(CHAIN) == set(runs) & set(CHAIN):
+                    light_score = cand_scores["cochlea"]  # the chain already judged
+                elif not use_k & set(CHAIN):
+                    light_score = old_scores["cochlea"]  # the shipped chain
+                else:
+                    compose(use_k)
+                    light_score = judge_light(cand, quick, progress, cache)
+                    if progress:
+                        print(f"light mode with the candidate {', '.join(s for s in CHAIN if s in use_k)}: "
+                              f"cochlea score {light_score:.3f} (shipped {old_scores['cochlea']:.3f})", file=sys.stderr)
+                new = {s: cand_scores[s] if s in use_k else old_scores[s] for s in STAGES if s != "cochlea"}
+                new["cochlea"] = light_score
+                if all(new[s] <= old_scores[s] * (1 + 1e-9) for s in STAGES):
+                    gain = sum(np.log(old_scores[s] / new[s]) for s in STAGES)
+                    if gain > 0:
+                        options.append((gain, len(use_k), sorted(use_k)))
+            if not options:
+                if progress:
+                    worse = {s: (old_scores[s], cand_scores[s]) for s in STAGES
+                             if cand_scores[s] > old_scores[s] * (1 + 1e-9)}
+                    print("not shipped: no combination of the candidates improves on the shipped set without "
+                          "worsening a score (candidate set: "
+                          + (", ".join(f"{s} {a:.3f} -> {b:.3f}" for s, (a, b) in worse.items()) or "no better score")
+                          + ")", file=sys.stderr)
+                return shipped, []
+            use = set(max(options)[2])
+            if use != set(runs):
+                compose(use)
+                full, light = judge(cand, quick, progress, cache)
+        new_scores = scores(full, light)
         worse = {s: (old_scores[s], new_scores[s]) for s in STAGES
                  if s in old_scores and new_scores[s] > old_scores[s] * (1 + 1e-9)}
-        if worse and not force:
+        if worse and not force:  # the final judgement of the chosen set must confirm the choice
             if progress:
-                print("not shipped: the candidate set makes these scores worse (shipped -> candidate): "
+                print("not shipped: the chosen set makes these scores worse (shipped -> candidate): "
                       + ", ".join(f"{s} {a:.3f} -> {b:.3f}" for s, (a, b) in worse.items()), file=sys.stderr)
             return shipped, []
+        changed = [s for s in STAGES if s in use]
         out.mkdir(parents=True, exist_ok=True)
         for stage in STAGES:
             shutil.copyfile(cand / f"{stage}.weights.h5", out / f"{stage}.weights.h5")

@@ -62,7 +62,7 @@ def test_a_stage_is_replaced_only_when_it_improved(tmp_path, monkeypatch):
         better_ihc = manifest["models"]["ihc"]["sha256"] == _sha(second["ihc"] / "ihc.weights.h5")
         return _result("full", ep=0.05 if better_ihc else 0.2, rl=20.0), _result("light", ep=0.4, hsr_1k=20.0)
 
-    monkeypatch.setattr(WS, "judge", fake_judge)
+    _patch_judges(monkeypatch, fake_judge)
     out = tmp_path / "connear_weights"
     manifest, changed = WS.assemble(first, out, progress=False)
     assert sorted(changed) == sorted(arch) and manifest["scores"]["ihc"] == pytest.approx(4.0)
@@ -100,7 +100,7 @@ def test_a_better_stage_that_worsens_another_score_is_not_shipped(tmp_path, monk
         light_ep = 0.6 if (new and worse_light["value"]) else 0.4
         return _result("full", ep=0.05 if new else 0.2, rl=5.0), _result("light", ep=light_ep, hsr_1k=5.0)
 
-    monkeypatch.setattr(WS, "judge", fake_judge)
+    _patch_judges(monkeypatch, fake_judge)
     out = tmp_path / "connear_weights"
     WS.assemble(first, out, progress=False)
     before = (out / "manifest.json").read_text()
@@ -110,6 +110,50 @@ def test_a_better_stage_that_worsens_another_score_is_not_shipped(tmp_path, monk
     worse_light["value"] = False  # the same IHC without the light-mode regression is shipped
     manifest, changed = WS.assemble(better_ihc, out, progress=False)
     assert changed == ["ihc"] and manifest["scores"]["ihc"] == pytest.approx(1.0)
+
+
+def _patch_judges(monkeypatch, fake_judge):
+    """judge() and judge_light() from one fake (its light-mode result gives the cochlea's score)."""
+    monkeypatch.setattr(WS, "judge", fake_judge)
+    monkeypatch.setattr(WS, "judge_light", lambda folder, quick=False, progress=True, cache=None:
+                        WS._cochlea_score(fake_judge(folder)[1]))
+
+
+def test_the_cochlea_is_shipped_without_the_ihc_that_spoils_its_chain(tmp_path, monkeypatch):
+    """Cochlea and IHC both retrained: together they worsen light mode (the shipped cochlea's errors
+    had partly cancelled the shipped IHC's), the new cochlea with the shipped IHC improves it, the
+    new IHC with the shipped cochlea worsens it: the set takes the new cochlea only."""
+    arch = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f16", "anfh": "anf_l8f16", "anfm": "anf_l8f16",
+            "anfl": "anf_l8f16"}
+    first = {s: _fake_run(tmp_path, s, a, 1) for s, a in arch.items()}
+    second = {s: _fake_run(tmp_path / "b", s, arch[s], 2) for s in ("cochlea", "ihc")}
+    light_ep = {(False, False): 0.4, (True, True): 0.5, (True, False): 0.3, (False, True): 0.45}
+    calls = []
+
+    def fake_judge(folder, quick=False, progress=True, cache=None):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        new = tuple(manifest["models"][s]["sha256"] == _sha(second[s] / f"{s}.weights.h5") for s in ("cochlea", "ihc"))
+        calls.append(new)
+        return (_result("full", ep=0.05 if new[1] else 0.2, rl=5.0),
+                _result("light", ep=light_ep[new], hsr_1k=5.0))
+
+    _patch_judges(monkeypatch, fake_judge)
+    out = tmp_path / "connear_weights"
+    WS.assemble(first, out, progress=False)
+    calls.clear()
+    manifest, changed = WS.assemble(second, out, progress=False)
+    assert changed == ["cochlea"]
+    assert _sha(out / "cochlea.weights.h5") == _sha(second["cochlea"] / "cochlea.weights.h5")
+    assert _sha(out / "ihc.weights.h5") == _sha(first["ihc"] / "ihc.weights.h5")
+    assert manifest["scores"]["cochlea"] == pytest.approx(2 * 0.3 / 0.3, abs=1e-4)
+    assert manifest["scores"]["ihc"] == pytest.approx(4.0)  # the shipped IHC's
+    # judged: the candidate pair, each alone in light mode, then the chosen set for the manifest
+    assert sorted(calls) == sorted([(True, True), (True, False), (False, True), (True, False)])
+    # a later IHC that the new cochlea carries well is then shipped (the chain now has that cochlea)
+    light_ep[(True, True)] = 0.25
+    manifest, changed = WS.assemble({"ihc": second["ihc"]}, out, progress=False)
+    assert changed == ["ihc"] and manifest["scores"]["ihc"] == pytest.approx(1.0)
+    assert manifest["scores"]["cochlea"] == pytest.approx(2 * 0.25 / 0.3, abs=1e-4)
 
 
 def _sha(path):
