@@ -219,14 +219,23 @@ def _load_optimizer(opt, model, path):
         var.assign(a)
 
 
-def _write_run_manifest(out, stage, architecture):
+def _write_run_manifest(out, stage, architecture, state):
     """manifest.json of the run folder (the connear_weights format), so that ``weights=`` and
-    ``python -m connear_helpers.training.evaluate --weights RUN`` build the right architecture."""
+    ``python -m connear_helpers.training.evaluate --weights RUN`` build the right architecture,
+    and so that a run started from the kept weights (``--init-weights RUN/STAGE.weights.h5``)
+    counts the training behind them: the steps and CPU-hours up to the kept checkpoint, plus
+    what the run itself started from (:func:`init_lineage`)."""
     from ..cnn.weights import file_sha256
 
     path = out / f"{stage}.weights.h5"
-    _atomic_json(out / "manifest.json", {"models": {stage: {
-        "file": path.name, "architecture": architecture, "sha256": file_sha256(path)}}})
+    at_best = [row[1] for row in state["history"] if row[0] == state["best_step"]]
+    hours = (at_best[-1] if at_best else state["wall_s"]) / 3600
+    lineage = state.get("init_from") or {"steps_total": 0, "cpu_hours_total": 0.0}
+    training = {"steps": state["best_step"], "cpu_hours": round(hours, 3),
+                "steps_total": state["best_step"] + lineage["steps_total"],
+                "cpu_hours_total": round(hours + lineage["cpu_hours_total"], 3)}
+    _atomic_json(out / "manifest.json", {"name": f"run {out.name}", "models": {stage: {
+        "file": path.name, "architecture": architecture, "sha256": file_sha256(path), "training": training}}})
 
 
 def _set_entry(path):
@@ -552,7 +561,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                 fh.flush()
                 if improved:
                     state["best_val"], state["best_step"], state["wait"] = val, state["step"], 0
-                    _write_run_manifest(out, stage, architecture)
+                    _write_run_manifest(out, stage, architecture, state)
                 else:
                     state["wait"] += 1
                     if state["wait"] >= config.lr_patience and state["lr"] > config.min_lr:

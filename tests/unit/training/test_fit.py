@@ -411,3 +411,25 @@ def test_a_new_run_from_a_sets_file_builds_that_files_architecture(tiny_bank_pat
               minutes=5, max_steps=2, progress=False)
     (shipped / "manifest.json").unlink()
     assert F.init_set_architecture(shipped / "ihc.weights.h5") is None
+
+
+def test_a_run_started_from_another_runs_weights_counts_the_training_behind_them(tiny_bank_path, tmp_path):
+    """The run folder's manifest records the steps and CPU-hours up to the kept checkpoint, plus
+    what that run started from, so a run from RUN/ihc.weights.h5 (e.g. a fine-tune with another
+    gain range) keeps the lineage back to the shipped set."""
+    from connear_helpers.cnn.weights import file_sha256
+
+    config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=3, val_batches=2, pool=4,
+                         jit=False)
+    first = F.fit("ihc", tiny_bank_path, tmp_path / "first", config, minutes=5, max_steps=7, progress=False)
+    assert first["best_step"] in (3, 6)
+    entry = json.loads((tmp_path / "first" / "manifest.json").read_text())["models"]["ihc"]
+    assert entry["sha256"] == file_sha256(tmp_path / "first" / "ihc.weights.h5")
+    assert entry["training"]["steps"] == entry["training"]["steps_total"] == first["best_step"]
+    lineage = F.init_lineage(tmp_path / "first" / "ihc.weights.h5")
+    assert lineage["set"] == "run first" and lineage["steps_total"] == first["best_step"]
+    second = F.fit("ihc", tiny_bank_path, tmp_path / "second", dataclasses.replace(
+        config, architecture=None, init_weights=str(tmp_path / "first" / "ihc.weights.h5")),
+        minutes=5, max_steps=3, progress=False)
+    assert second["architecture"] == "ihc_f16" and second["init_from"] == lineage
+    assert F.init_lineage(tmp_path / "second" / "ihc.weights.h5")["steps_total"] == 3 + first["best_step"]
