@@ -64,7 +64,7 @@ _N_CF_DEFAULT = 201
 
 
 def _info(family, left, right, multiple, fixed_length, window, params, n_arrays,
-          nonlinearity, rf, files):
+          nonlinearity, rf, files, highpass_hz=None):
     in_unit, in_scale, out_unit, out_scale = FAMILY_UNITS[family]
     return {
         "family": family,               # "cochlea" | "ihc" | "anf"
@@ -82,6 +82,7 @@ def _info(family, left, right, multiple, fixed_length, window, params, n_arrays,
         "input_scale": in_scale,        # CNN input = SI input x input_scale
         "output_unit": out_unit,        # SI unit of the wrappers' output
         "output_scale": out_scale,      # SI output = CNN output x output_scale
+        "highpass_hz": highpass_hz,     # cochlea: corner of the wrappers' DC block on the output
     }
 
 
@@ -129,6 +130,14 @@ LAB_ARCHITECTURES = {
     "anf_l8f16": dict(family="anf", filters=16, kernel=8, layers=8, left=2048),
     "anf_l8f32": dict(family="anf", filters=32, kernel=8, layers=8, left=2048),
     "anf_l10f16": dict(family="anf", filters=16, kernel=8, layers=10, left=4096),
+    # the same network (and weight file) as cochlea_f64k32, whose BM velocity the SI wrappers
+    # (inference.cochlea_vbm, cochlea_vbm_tensor) pass through a first-order 10-Hz high-pass:
+    # the CPU-trained network puts DC offsets into apical channels for loud sounds, where the
+    # TL model's BM velocity has none (a DC velocity would be an ever-growing displacement), and
+    # the IHC turns them into shifts of its potential. Gain 0.996, phase +5 deg at the lowest
+    # CF (113 Hz).
+    "cochlea_f64k32_hp10": dict(family="cochlea", filters=64, kernel=32, layers=4, left=256,
+                                highpass_hz=10.0),
 }
 
 
@@ -153,10 +162,12 @@ for _name, _a in LAB_ARCHITECTURES.items():
     _window += (-(_window + _a["left"] + 256)) % _multiple
     MODEL_INFO[_name] = _info(_a["family"], _a["left"], 256, _multiple, None, _window, _params, _arrays,
                               {"cochlea": "tanh", "ihc": "tanh/sigmoid", "anf": "prelu"}[_a["family"]],
-                              (_a["kernel"] - 1) * (2 ** _a["layers"] - 1), None)
+                              (_a["kernel"] - 1) * (2 ** _a["layers"] - 1), None,
+                              highpass_hz=_a.get("highpass_hz"))
 
 #: Filters per hidden layer of the cochlea architectures.
-COCHLEA_FILTERS = {"cochlea": 128, "cochlea_small": 64, "cochlea_f64k32": 64}
+COCHLEA_FILTERS = {"cochlea": 128, "cochlea_small": 64} | {
+    _name: _a["filters"] for _name, _a in LAB_ARCHITECTURES.items() if _a["family"] == "cochlea"}
 
 #: Valid model names for :func:`build_model`.
 MODEL_NAMES = tuple(MODEL_INFO)

@@ -41,6 +41,8 @@ Public functions (NumPy in, NumPy out, fs = 20 kHz):
 * :func:`ihc_potential`: BM velocity (m/s) -> IHC receptor potential (V)
 * :func:`anf_rate`: IHC receptor potential (V) -> firing rate of one fibre (spikes/s)
 * :func:`run_model`: the same windowing in CNN units, for any model
+* :func:`dc_block`: the first-order high-pass that the cochlea wrappers apply to the output of
+  architectures with a ``highpass_hz`` (``cochlea_f64k32_hp10``)
 
 Differentiable twins (backend tensors in, tensors out, no NumPy conversion, so
 ``tf.GradientTape`` can take gradients through them): :func:`cochlea_vbm_tensor`,
@@ -67,6 +69,7 @@ __all__ = [
     "estimate_batch_bytes",
     "run_model",
     "run_model_tensor",
+    "dc_block",
     "cochlea_vbm",
     "ihc_potential",
     "anf_rate",
@@ -389,6 +392,58 @@ def run_model_tensor(x, model, *, window=None, context="spec", batch_size=None,
 
 
 # ---------------------------------------------------------------------------
+# DC block of the cochlea output
+# ---------------------------------------------------------------------------
+
+def dc_block_coefficients(highpass_hz, fs=FS):
+    """``(b, a)`` of the first-order Butterworth high-pass at ``highpass_hz`` (Hz) for rate ``fs``."""
+    from scipy.signal import butter
+
+    if not 0 < highpass_hz < fs / 2:
+        raise ValueError(f"highpass_hz must lie between 0 and {fs / 2} Hz, got {highpass_hz!r}")
+    return butter(1, highpass_hz, btype="highpass", fs=fs)
+
+
+def dc_block(vbm, highpass_hz, fs=FS):
+    """First-order high-pass of BM velocity along time, starting from rest.
+
+    vbm: array (T, C) or (B, T, C) in m/s at ``fs`` Hz; returns float32, same shape. It removes
+    a constant offset with a time constant of 1 / (2 pi highpass_hz) (16 ms at 10 Hz) and passes
+    a tone at f with gain f / sqrt(f**2 + highpass_hz**2).
+    """
+    from scipy.signal import lfilter
+
+    b, a = dc_block_coefficients(highpass_hz, fs)
+    x = np.asarray(vbm)
+    return lfilter(b, a, x.astype(np.float64), axis=-2).astype(np.float32)
+
+
+def dc_block_tensor(vbm, highpass_hz, fs=FS):
+    """Differentiable :func:`dc_block`: tensor (B, T, C) -> tensor (B, T, C).
+
+    The filter's impulse response over the T samples (exact for a signal of length T that starts
+    from rest), applied as a linear convolution by FFT.
+    """
+    from keras import ops
+    from scipy.signal import lfilter
+
+    n_t = vbm.shape[1]
+    b, a = dc_block_coefficients(highpass_hz, fs)
+    impulse = np.zeros(n_t)
+    impulse[0] = 1.0
+    h = lfilter(b, a, impulse)
+    n_fft = 1 << (2 * n_t - 1).bit_length()
+    h_f = np.fft.rfft(h, n_fft)
+    h_re = ops.convert_to_tensor(h_f.real.astype(np.float32))
+    h_im = ops.convert_to_tensor(h_f.imag.astype(np.float32))
+    x = ops.transpose(vbm, (0, 2, 1))  # (B, C, T): the FFT runs over the last axis
+    x = ops.pad(x, [[0, 0], [0, 0], [0, n_fft - n_t]])
+    x_re, x_im = ops.rfft(x)
+    y = ops.irfft((x_re * h_re - x_im * h_im, x_re * h_im + x_im * h_re))
+    return ops.transpose(y[:, :, :n_t], (0, 2, 1))
+
+
+# ---------------------------------------------------------------------------
 # SI-unit wrappers
 # ---------------------------------------------------------------------------
 
@@ -412,7 +467,8 @@ def cochlea_vbm(signal, model=None, *, fs=None, weights="connear-lab", window=No
     -------
     numpy.ndarray, float32, shape (T, 201) or (B, T, 201)
         BM velocity in m/s at 20 kHz for the 201 CFs of ``connear_helpers.analysis.cf``
-        (column 0 = 12 kHz … column 200 = 113 Hz).
+        (column 0 = 12 kHz … column 200 = 113 Hz); for an architecture with a ``highpass_hz``
+        in ``MODEL_INFO`` (``cochlea_f64k32_hp10``) after :func:`dc_block`.
     """
     _check_fs(fs)
     model, _ = _resolve_model(model, "cochlea", weights, "cochlea")
@@ -423,6 +479,9 @@ def cochlea_vbm(signal, model=None, *, fs=None, weights="connear-lab", window=No
     y = run_model(x, model, window=window, context=context, batch_size=batch_size,
                   memory_budget=memory_budget)
     y /= COCHLEA_SCALING
+    highpass_hz = MODEL_INFO[model_name_of(model)]["highpass_hz"]
+    if highpass_hz is not None:
+        y = dc_block(y, highpass_hz)
     return y[0] if arr.ndim == 1 else y
 
 
@@ -498,7 +557,8 @@ def _tensor_channels(x, what):
 def cochlea_vbm_tensor(signal, model, *, weights="connear-lab", window=None,
                        context="spec", batch_size=None):
     """Differentiable :func:`cochlea_vbm`: tensor (T,) or (B, T) in Pa -> tensor
-    (T, 201) or (B, T, 201) in m/s. ``model`` must be a cochlea keras.Model."""
+    (T, 201) or (B, T, 201) in m/s (with :func:`dc_block_tensor` where the architecture has a
+    ``highpass_hz``). ``model`` must be a cochlea keras.Model."""
     from keras import ops
 
     model, _ = _resolve_model(model, "cochlea", weights)
@@ -507,6 +567,9 @@ def cochlea_vbm_tensor(signal, model, *, weights="connear-lab", window=None,
         raise ValueError(f"signal must have shape (T,) or (batch, T), found {tuple(x.shape)}")
     y = run_model_tensor(ops.reshape(x, (-1, x.shape[-1], 1)), model, window=window,
                          context=context, batch_size=batch_size) / COCHLEA_SCALING
+    highpass_hz = MODEL_INFO[model_name_of(model)]["highpass_hz"]
+    if highpass_hz is not None:
+        y = dc_block_tensor(y, highpass_hz)
     return y[0] if len(x.shape) == 1 else y
 
 
