@@ -9,7 +9,9 @@ The recipe (this project's, not the paper's; see issue #11 and the README):
   sound and BM velocity windows at random offsets, with a random sign (the TL model is odd in
   the sound pressure, so -p gives -v exactly);
 * loss: mean absolute error in CNN units (as the paper), optionally plus ``mean_weight`` times the
-  absolute error of each window's time mean (:func:`window_loss`); Adam; the learning rate is
+  absolute error of each window's time mean, and optionally on ``compress * asinh(y / compress)``
+  of both sides, which weighs relative errors above ``compress`` CNN units alike at every level
+  (:func:`window_loss`); Adam; the learning rate is
   halved when the validation loss has not improved for ``lr_patience`` validations (down to
   ``min_lr``);
 * weights: optionally an exponential moving average of the weights (``ema``, e.g. 0.999), which
@@ -27,7 +29,7 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--init-architecture NAME] [--mean-weight W] [--ema M] [--refresh-every N] [--gain-db LOW HIGH]
+        [--init-architecture NAME] [--mean-weight W] [--compress C] [--ema M] [--refresh-every N] [--gain-db LOW HIGH]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``; create ``STOP`` there to stop the run.
@@ -39,6 +41,7 @@ import contextlib
 import csv
 import dataclasses
 import json
+import math
 import os
 import pathlib
 import signal
@@ -283,7 +286,7 @@ def init_set_architecture(path):
     return None if found is None else found[2].get("architecture")
 
 
-def window_loss(mean_weight=0.0):
+def window_loss(mean_weight=0.0, compress=0.0):
     """The training loss: per window, mean |error| + mean_weight x |time mean of the error|.
 
     y_true, y_pred: (B, W, C) in CNN units; returns (B,). The second term is the error of the
@@ -291,22 +294,33 @@ def window_loss(mean_weight=0.0):
     pattern, the mean rate of a rate-level curve); the L1 term alone lets many small opposite
     errors hide a bias of the mean. mean_weight=0 is the paper's L1 loss. For C > 1 (cochlea) the
     mean term is averaged over channels.
+
+    compress > 0 (CNN units) takes both sides through ``compress * asinh(y / compress)`` first:
+    linear (the plain loss) well below ``compress``, logarithmic above it, so that an error of 10 %
+    costs about ``0.1 * compress`` at any amplitude above it instead of 10 % of the amplitude (the
+    plain L1 of a cochlea is dominated by loud windows, whose BM velocity is 100-1000 times that
+    of a tone near threshold). 0: off.
     """
     import keras
 
     ops = keras.ops
-    mean_weight = float(mean_weight)
+    mean_weight, compress = float(mean_weight), float(compress)
     if mean_weight < 0:
         raise ValueError(f"mean_weight must be >= 0, got {mean_weight}")
+    if not compress >= 0 or not math.isfinite(compress):
+        raise ValueError(f"compress must be >= 0 CNN units (0: off), got {compress}")
 
     def loss(y_true, y_pred):
+        if compress:
+            y_true, y_pred = (compress * ops.arcsinh(y / compress) for y in (y_true, y_pred))
         err = y_pred - y_true
         l1 = ops.mean(ops.abs(err), axis=(1, 2))
         if mean_weight == 0.0:
             return l1
         return l1 + mean_weight * ops.mean(ops.abs(ops.mean(err, axis=1)), axis=1)
 
-    loss.__name__ = "l1" if mean_weight == 0.0 else f"l1_plus_{mean_weight:g}_window_mean"
+    name = "l1" if mean_weight == 0.0 else f"l1_plus_{mean_weight:g}_window_mean"
+    loss.__name__ = name if not compress else f"{name}_of_asinh_{compress:g}"
     return loss
 
 
@@ -332,6 +346,8 @@ class FitConfig:
     jit: XLA-compile the training step (1.3x faster per step on one core, ~10 s to compile).
     mean_weight: weight of the window-mean error in the loss (:func:`window_loss`; 0: plain L1). A
         run keeps the value it started with, so that its validation losses stay comparable.
+    compress: scale of the asinh compression of the loss in CNN units (:func:`window_loss`; 0:
+        off); a run keeps the value it started with.
     gain_db: (low, high) range of the random gain on the BM velocity of the IHC/ANF training and
         validation pairs [dB], uniform; a run keeps the range it started with.
     ema: momentum of an exponential moving average of the weights, updated every step (0: off;
@@ -356,6 +372,7 @@ class FitConfig:
     refresh_every: int = 20
     jit: bool = True
     mean_weight: float = 0.0
+    compress: float = 0.0
     ema: float = 0.0
     gain_db: tuple = GAIN_DB
 
@@ -389,10 +406,12 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
         architecture = state["architecture"]
         seed = state["seed"] + state["sessions"]  # fresh random draws in every session
         mean_weight = state.get("mean_weight", 0.0)  # runs before the option had plain L1
+        compress = state.get("compress", 0.0)
         ema_momentum = state.get("ema", 0.0)
         gain_db = tuple(state.get("gain_db", GAIN_DB))
     else:
         mean_weight = config.mean_weight
+        compress = config.compress
         ema_momentum = float(config.ema)
         gain_db = tuple(float(g) for g in config.gain_db)
     if len(gain_db) != 2 or not np.all(np.isfinite(gain_db)) or not gain_db[0] < gain_db[1]:
@@ -438,7 +457,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     model = _models.build_model(architecture, n_cf=1)
     optimizer = keras.optimizers.Adam(learning_rate=config.lr if state is None else state["lr"])
     # XLA-compiled steps: measured 1.3x faster on one CPU core (benchmarks/bench_cnn_architectures.py)
-    model.compile(optimizer=optimizer, loss=window_loss(mean_weight), jit_compile=config.jit and keras.backend.backend() != "torch")
+    model.compile(optimizer=optimizer, loss=window_loss(mean_weight, compress), jit_compile=config.jit and keras.backend.backend() != "torch")
     if state is not None:
         model.load_weights(out / "last.weights.h5")
         _load_optimizer(optimizer, model, out / "optimizer.npz")
@@ -467,7 +486,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
                      init_weights=None if init_weights is None else pathlib.Path(init_weights).name,
                      init_from=None if init_weights is None else init_lineage(init_weights),
                      init_architecture=None if init_weights is None else (config.init_architecture or architecture),
-                     mean_weight=mean_weight, ema=ema_momentum, gain_db=list(gain_db), step=0, wall_s=0.0,
+                     mean_weight=mean_weight, compress=compress, ema=ema_momentum, gain_db=list(gain_db),
+                     step=0, wall_s=0.0,
                      lr=config.lr, best_val=None, best_step=None, wait=0, history=[])
     state["sessions"] += 1
     state["banks"] = [_bank_record(b) for b in banks]  # the data of the latest session (banks can be added)
@@ -475,7 +495,7 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     state["config"] = dataclasses.asdict(dataclasses.replace(
         config, architecture=architecture, batch_size=batch_size, seed=seed, lr=state["lr"],
         init_weights=state["init_weights"], init_architecture=state.get("init_architecture"), window=layout[1],
-        mean_weight=mean_weight, ema=ema_momentum, gain_db=gain_db))
+        mean_weight=mean_weight, compress=compress, ema=ema_momentum, gain_db=gain_db))
 
     averaged = None  # the moving average of the weights (float64 numpy), when ema is on
     if ema_momentum:
@@ -610,6 +630,8 @@ def _main(argv=None):
     p.add_argument("--val-every", type=int, default=500)
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the window-mean error added to the L1 loss (a new run only)")
+    p.add_argument("--compress", type=float, default=0.0,
+                   help="loss on C x asinh(y / C) of both sides, C in CNN units (0: off; a new run only)")
     p.add_argument("--refresh-every", type=int, default=FitConfig.refresh_every,
                    help="IHC/ANF: steps between replacing one of the pool's training pairs (this session; "
                         "each new pair costs a fraction of a second of reference IHC/ANF)")
@@ -621,7 +643,7 @@ def _main(argv=None):
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
                        init_weights=a.init_weights, init_architecture=a.init_architecture, val_every=a.val_every,
-                       mean_weight=a.mean_weight, ema=a.ema, refresh_every=a.refresh_every, gain_db=tuple(a.gain_db))
+                       mean_weight=a.mean_weight, compress=a.compress, ema=a.ema, refresh_every=a.refresh_every, gain_db=tuple(a.gain_db))
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)

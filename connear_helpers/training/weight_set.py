@@ -97,10 +97,14 @@ def _software():
 
 
 def _recipe(state):
-    """The recipe of a run in words (its loss: plain L1, or L1 plus the window-mean term; the
-    moving average of the weights when the run kept one)."""
+    """The recipe of a run in words (its loss: plain L1, or L1 plus the window-mean term, of the
+    asinh-compressed values when the run compressed them; the moving average of the weights when the
+    run kept one)."""
     w = state.get("mean_weight", 0.0)
     loss = "L1 loss" if not w else f"L1 loss + {w:g} x window-mean error"
+    c = state.get("compress", 0.0)
+    if c:
+        loss += f" of C asinh(y / C), C = {c:g} CNN units"
     m = state.get("ema", 0.0)
     adam = "Adam" if not m else f"Adam, weights averaged (EMA {m:g})"
     from .fit import GAIN_DB

@@ -217,17 +217,44 @@ def test_window_loss_adds_the_error_of_each_windows_mean():
         F.window_loss(-1.0)
 
 
+def test_the_compressed_loss_weighs_relative_errors_alike_above_its_scale():
+    import keras
+
+    c = 0.1  # CNN units
+    loss = F.window_loss(0.0, compress=c)
+
+    def of(amplitude, rel_error, loss=loss):  # a sine window of this amplitude, rel_error too large
+        y = (amplitude * np.sin(np.linspace(0, 20 * np.pi, 256)))[None, :, None].astype(np.float32)
+        return float(keras.ops.convert_to_numpy(loss(y, (1 + rel_error) * y))[0])
+
+    # far below the scale it is the plain L1 (asinh(x) = x - x**3 / 6 + ...)
+    np.testing.assert_allclose(of(1e-4, 0.1), of(1e-4, 0.1, F.window_loss(0.0)), rtol=1e-5)
+    # far above, a 10 % error costs about c ln(1.1) wherever the sine is large, at 10 or 1000 units
+    # (the plain L1: 100 times more at the louder one)
+    assert abs(of(1000.0, 0.1) / of(10.0, 0.1) - 1) < 0.02
+    assert 0.5 * c * np.log(1.1) < of(1000.0, 0.1) < c * np.log(1.1)
+    plain = F.window_loss(0.0)
+    y = np.full((1, 8, 1), 1000.0, np.float32)
+    assert float(keras.ops.convert_to_numpy(plain(y, 1.1 * y))[0]) == pytest.approx(100.0, rel=1e-6)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="compress"):
+            F.window_loss(0.0, compress=bad)
+
+
 def test_a_run_keeps_its_loss_when_resumed(tiny_bank_path, tmp_path):
     config = F.FitConfig(architecture="ihc_f16", window=256, batch_size=4, val_every=5, val_batches=2, pool=4,
-                         jit=False, mean_weight=1.0)
+                         jit=False, mean_weight=1.0, compress=0.5)
     state = F.fit("ihc", tiny_bank_path, tmp_path / "run", config, minutes=5, max_steps=5, progress=False)
     assert state["mean_weight"] == 1.0 == state["config"]["mean_weight"]
-    state = F.fit("ihc", tiny_bank_path, tmp_path / "run", dataclasses.replace(config, mean_weight=0.0),
+    assert state["compress"] == 0.5 == state["config"]["compress"]
+    state = F.fit("ihc", tiny_bank_path, tmp_path / "run", dataclasses.replace(config, mean_weight=0.0, compress=0.0),
                   minutes=5, max_steps=10, progress=False)
     assert state["mean_weight"] == 1.0 == state["config"]["mean_weight"]  # validation losses stay comparable
+    assert state["compress"] == 0.5 == state["config"]["compress"]
     from connear_helpers.training import weight_set as WS
 
-    assert "1 x window-mean error" in WS._model_entry("ihc", tmp_path / "run")["training"]["recipe"]
+    recipe = WS._model_entry("ihc", tmp_path / "run")["training"]["recipe"]
+    assert "1 x window-mean error of C asinh(y / C), C = 0.5 CNN units" in recipe
 
 
 def test_a_fine_tune_of_a_set_counts_the_training_behind_it(tiny_bank_path, tmp_path):
