@@ -1,4 +1,4 @@
-"""Probe an IHC model with sinusoidal BM velocities: its mean potential against the reference's.
+"""Probe an IHC model with sinusoidal BM velocities, or a cochlea model with tones, against the reference.
 
 The IHC stage sees one BM velocity waveform per channel and knows nothing of CF, so its errors
 are a function of the waveform alone. A grid of pure sinusoids (frequency x amplitude, 0.1 s with
@@ -6,10 +6,17 @@ a 10-ms onset ramp) shows where in that space a CNN departs from the reference I
 velocities of loud sounds that its training data seldom held. Stimuli of the probe are BM
 velocities, not sounds: no evaluation stimulus goes through the TL model here.
 
-    python -m connear_helpers.training.probe [--weights connear-lab]
+    python -m connear_helpers.training.probe [--weights connear-lab] [--stage ihc|cochlea]
 
 prints, per amplitude [m/s] and frequency, the reference's mean potential [mV] over 50-95 ms and
 the CNN's error [mV].
+
+The cochlea probe (``--stage cochlea``, :func:`cochlea_gain_table`) plays tones at 0-100 dB SPL
+through the TL model and the CNN cochlea and compares the BM velocity at the CF nearest the tone:
+the cochlea's input-output function at CF, linear at low levels and compressive above, where a
+CNN's level-dependent gain errors show (e.g. a quiet tone that comes out too weak, which moves
+the threshold of the high-spontaneous-rate fibres). Its frequencies lie between the evaluation's
+octaves.
 """
 from __future__ import annotations
 
@@ -56,13 +63,70 @@ def ihc_mean_potential_table(ihc_cnn, freqs_hz=FREQS_HZ, amplitudes=AMPLITUDES):
     return ref, err
 
 
+COCHLEA_FREQS_HZ = (700.0, 1400.0, 2800.0, 5600.0)
+LEVELS_DB = tuple(float(level) for level in range(0, 101, 10))  # dB SPL
+TONE_S, TONE_RAMP_S, RMS_FROM_S, RMS_TO_S = 0.1, 0.005, 0.03, 0.095
+
+
+def _tone(freq_hz, level_db, fs):
+    """A tone of ``level_db`` dB SPL (RMS of its steady part) in Pa, with a raised-cosine onset."""
+    t = np.arange(int(round(TONE_S * fs))) / fs
+    ramp = np.sin(0.5 * np.pi * np.minimum(1.0, t / TONE_RAMP_S)) ** 2
+    return 20e-6 * 10 ** (level_db / 20) * np.sqrt(2) * ramp * np.sin(2 * np.pi * freq_hz * t)
+
+
+def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_DB, progress=False):
+    """(reference, cnn - reference): (n_levels, n_freqs) BM velocity RMS at the CF nearest each tone
+    over 30-95 ms of a 0.1-s tone, in dB re 1 um/s.
+
+    cochlea_cnn: a function from sound pressure (T,) [Pa] at 20 kHz to BM velocity (T, 201) [m/s]
+    at the 201 CFs of ``connear_helpers.analysis.cf`` (e.g. ``lambda p: inference.cochlea_vbm(p,
+    model, fs=20000)``). The reference is the TL model (exact engine, irregularities off) on the
+    same tone at 100 kHz.
+    """
+    from .. import pipeline
+    from ..analysis import cf as _cf
+
+    cfs = _cf.connear_cfs()
+    freqs = np.asarray(freqs_hz, dtype=float)
+    ref = np.empty((len(levels_db), freqs.size))
+    err = np.empty_like(ref)
+    a, b = int(RMS_FROM_S * FS_CNN), int(RMS_TO_S * FS_CNN)
+    grid = [(i, j) for i in range(len(levels_db)) for j in range(freqs.size)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        grid = tqdm(grid, desc="cochlea probe", unit="tone")
+    for i, j in grid:
+        k = _cf.nearest_cf_index(cfs, freqs[j])
+        tl = pipeline.simulate(_tone(freqs[j], levels_db[i], FS_REFERENCE), FS_REFERENCE, mode="full",
+                               stages=("bm",), weights=None, cf=[cfs[k]], irregularities=False, progress=False)
+        cnn = np.asarray(cochlea_cnn(_tone(freqs[j], levels_db[i], FS_CNN).astype(np.float32)), dtype=float)
+        if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
+            raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
+                             f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")
+        ref[i, j] = 20 * np.log10(np.sqrt(np.mean(tl.bm[a:b, 0] ** 2)) / 1e-6)
+        err[i, j] = 20 * np.log10(np.sqrt(np.mean(cnn[a:b, k] ** 2)) / 1e-6) - ref[i, j]
+    return ref, err
+
+
 def _main(argv=None):
     p = argparse.ArgumentParser(prog="python -m connear_helpers.training.probe", description=__doc__.split("\n")[0])
-    p.add_argument("--weights", default="connear-lab", help="weight set or folder with the IHC model")
+    p.add_argument("--weights", default="connear-lab", help="weight set or folder with the model")
+    p.add_argument("--stage", choices=("ihc", "cochlea"), default="ihc",
+                   help="ihc: sinusoidal BM velocities (default); cochlea: tones at 0-100 dB SPL")
     a = p.parse_args(argv)
     from ..cnn import inference
     from ..cnn import weights as cnn_weights
 
+    if a.stage == "cochlea":
+        model = cnn_weights.load_model("cochlea", a.weights)
+        ref, err = cochlea_gain_table(lambda x: inference.cochlea_vbm(x, model, fs=FS_CNN), progress=True)
+        print(f"BM velocity RMS at CF, TL [dB re 1 um/s] / CNN - TL [dB] ({cnn_weights.weights_label(a.weights)})")
+        print("level [dB SPL] " + "".join(f"{f:>13.0f} Hz" for f in COCHLEA_FREQS_HZ))
+        for level, r, e in zip(LEVELS_DB, ref, err):
+            print(f"{level:14.0f} " + "".join(f"{ri:9.1f} /{ei:+5.1f}" for ri, ei in zip(r, e)))
+        return
     model = cnn_weights.load_model("ihc", a.weights, n_cf=1)
     ref, err = ihc_mean_potential_table(lambda v: inference.ihc_potential(v, model, fs=FS_CNN))
     print(f"IHC mean potential, reference [mV] / CNN - reference [mV] ({cnn_weights.weights_label(a.weights)})")

@@ -17,3 +17,28 @@ def test_the_probe_reports_the_reference_and_the_models_error():
     assert np.all(np.diff(ref[:, 1]) > -1e-6) and ref[2, 1] - ref[0, 1] > 0.005
     with pytest.raises(ValueError, match="shape"):
         P.ihc_mean_potential_table(lambda v: v[:10], freqs_hz=(500.0,), amplitudes=(1e-6,))
+
+
+def test_the_cochlea_probe_reports_the_tl_input_output_function_and_the_models_error():
+    from connear_helpers.analysis import cf as CF
+
+    cfs = CF.connear_cfs()
+    k = CF.nearest_cf_index(cfs, 1400.0)
+    rms = 3e-7  # m/s: what the fake CNN gives at the CF, whatever the level
+
+    def fake_cnn(p):
+        out = np.zeros((p.size, cfs.size))
+        out[:, k] = rms * np.sqrt(2) * np.sin(2 * np.pi * 1400.0 * np.arange(p.size) / 20000.0)
+        return out
+
+    levels = (0.0, 20.0, 60.0, 80.0)
+    ref, err = P.cochlea_gain_table(fake_cnn, freqs_hz=(1400.0,), levels_db=levels)
+    assert ref.shape == err.shape == (4, 1)
+    np.testing.assert_allclose(ref + err, 20 * np.log10(rms / 1e-6), rtol=0, atol=0.05)
+    # the TL at its CF: linear at low levels (20 dB more sound, about 20 dB more velocity; measured
+    # 19.9 dB at the 1-kHz CF), compressive at high levels (measured 7.6 dB for 60 -> 80 dB SPL)
+    growth_low, growth_high = ref[1, 0] - ref[0, 0], ref[3, 0] - ref[2, 0]
+    assert 17.0 < growth_low < 21.0
+    assert 0.0 < growth_high < 12.0
+    with pytest.raises(ValueError, match="shape"):
+        P.cochlea_gain_table(lambda p: np.zeros((p.size, 3)), freqs_hz=(1400.0,), levels_db=(40.0,))
