@@ -70,6 +70,8 @@ __all__ = [
     "run_model",
     "run_model_tensor",
     "dc_block",
+    "dc_block_tensor",
+    "dc_block_coefficients",
     "cochlea_vbm",
     "ihc_potential",
     "anf_rate",

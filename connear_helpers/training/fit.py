@@ -29,7 +29,8 @@ Command line::
 
     python -m connear_helpers.training.fit {cochlea,ihc,anfh,anfm,anfl} --bank DIR [DIR ...] --out DIR
         [--architecture NAME] [--minutes M] [--batch-size B] [--lr LR] [--init-weights FILE]
-        [--init-architecture NAME] [--mean-weight W] [--compress C] [--ema M] [--refresh-every N] [--gain-db LOW HIGH]
+        [--init-architecture NAME] [--mean-weight W] [--compress C] [--ema M] [--refresh-every N]
+        [--gain-db LOW HIGH]
 
 Output folder: ``<stage>.weights.h5`` (the best weights, 1-CF model), ``state.json`` (steps,
 wall-clock, learning rate, history), ``history.csv``; create ``STOP`` there to stop the run.
@@ -457,7 +458,8 @@ def fit(stage, bank_dir, out_dir, config=None, *, minutes=60.0, max_steps=None, 
     model = _models.build_model(architecture, n_cf=1)
     optimizer = keras.optimizers.Adam(learning_rate=config.lr if state is None else state["lr"])
     # XLA-compiled steps: measured 1.3x faster on one CPU core (benchmarks/bench_cnn_architectures.py)
-    model.compile(optimizer=optimizer, loss=window_loss(mean_weight, compress), jit_compile=config.jit and keras.backend.backend() != "torch")
+    model.compile(optimizer=optimizer, loss=window_loss(mean_weight, compress),
+                  jit_compile=config.jit and keras.backend.backend() != "torch")
     if state is not None:
         model.load_weights(out / "last.weights.h5")
         _load_optimizer(optimizer, model, out / "optimizer.npz")
@@ -643,7 +645,8 @@ def _main(argv=None):
     a = p.parse_args(argv)
     config = FitConfig(architecture=a.architecture, batch_size=a.batch_size, lr=a.lr, window=a.window, seed=a.seed,
                        init_weights=a.init_weights, init_architecture=a.init_architecture, val_every=a.val_every,
-                       mean_weight=a.mean_weight, compress=a.compress, ema=a.ema, refresh_every=a.refresh_every, gain_db=tuple(a.gain_db))
+                       mean_weight=a.mean_weight, compress=a.compress, ema=a.ema, refresh_every=a.refresh_every,
+                       gain_db=tuple(a.gain_db))
     state = fit(a.stage, a.bank, a.out, config, minutes=a.minutes)
     print(f"{a.stage}: {state['step']} steps, {state['wall_s'] / 3600:.2f} CPU-h, best validation "
           f"{state['best_val']} at step {state['best_step']}", file=sys.stderr)
