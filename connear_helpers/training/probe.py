@@ -68,16 +68,10 @@ LEVELS_DB = tuple(float(level) for level in range(0, 101, 10))  # dB SPL
 TONE_S, TONE_RAMP_S, RMS_FROM_S, RMS_TO_S = 0.1, 0.005, 0.03, 0.095
 
 
-def _tone(freq_hz, level_db, fs):
-    """A tone of ``level_db`` dB SPL (RMS of its steady part) in Pa, with a raised-cosine onset."""
-    t = np.arange(int(round(TONE_S * fs))) / fs
-    ramp = np.sin(0.5 * np.pi * np.minimum(1.0, t / TONE_RAMP_S)) ** 2
-    return 20e-6 * 10 ** (level_db / 20) * np.sqrt(2) * ramp * np.sin(2 * np.pi * freq_hz * t)
-
-
 def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_DB, progress=False):
     """(reference, cnn - reference): (n_levels, n_freqs) BM velocity RMS at the CF nearest each tone
-    over 30-95 ms of a 0.1-s tone, in dB re 1 um/s.
+    over 30-95 ms of a 0.1-s tone (5-ms Hann ramps, level = RMS of the whole tone,
+    :func:`connear_helpers.analysis.stimuli.pure_tone`), in dB re 1 um/s.
 
     cochlea_cnn: a function from sound pressure (T,) [Pa] at 20 kHz to BM velocity (T, 201) [m/s]
     at the 201 CFs of ``connear_helpers.analysis.cf`` (e.g. ``lambda p: inference.cochlea_vbm(p,
@@ -86,6 +80,7 @@ def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_
     """
     from .. import pipeline
     from ..analysis import cf as _cf
+    from ..analysis.stimuli import pure_tone
 
     cfs = _cf.connear_cfs()
     freqs = np.asarray(freqs_hz, dtype=float)
@@ -99,9 +94,10 @@ def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_
         grid = tqdm(grid, desc="cochlea probe", unit="tone")
     for i, j in grid:
         k = _cf.nearest_cf_index(cfs, freqs[j])
-        tl = pipeline.simulate(_tone(freqs[j], levels_db[i], FS_REFERENCE), FS_REFERENCE, mode="full",
-                               stages=("bm",), weights=None, cf=[cfs[k]], irregularities=False, progress=False)
-        cnn = np.asarray(cochlea_cnn(_tone(freqs[j], levels_db[i], FS_CNN).astype(np.float32)), dtype=float)
+        tone = [pure_tone(freqs[j], levels_db[i], TONE_S, fs, ramp_s=TONE_RAMP_S) for fs in (FS_REFERENCE, FS_CNN)]
+        tl = pipeline.simulate(tone[0], FS_REFERENCE, mode="full", stages=("bm",), weights=None, cf=[cfs[k]],
+                               irregularities=False, progress=False)
+        cnn = np.asarray(cochlea_cnn(tone[1].astype(np.float32)), dtype=float)
         if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
             raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
                              f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")

@@ -55,6 +55,10 @@ def test_a_tone_at_a_cf_passes_with_the_analog_gain(f):
     gain = np.sqrt(np.mean(y[late] ** 2) / np.mean(x[late] ** 2))
     assert abs(gain - f / np.hypot(f, 10.0)) < 2e-4  # 0.9961 at the lowest CF, 113 Hz
     assert gain > 0.996
+    # phase lead atan(10 / f): 5.1 degrees at 113 Hz (README)
+    lead = np.arctan2(np.sum(y[late] * np.cos(2 * np.pi * f * t[late])),
+                      np.sum(y[late] * np.sin(2 * np.pi * f * t[late])))
+    assert abs(np.degrees(lead) - np.degrees(np.arctan(10.0 / f))) < 0.05
 
 
 def test_the_tensor_path_agrees_and_its_gradient_is_the_step_response():
