@@ -17,6 +17,14 @@ the cochlea's input-output function at CF, linear at low levels and compressive 
 CNN's level-dependent gain errors show (e.g. a quiet tone that comes out too weak, which moves
 the threshold of the high-spontaneous-rate fibres). Its frequencies lie between the evaluation's
 octaves.
+
+The spread probe (``--stage cochlea-spread``, :func:`cochlea_spread_table`) plays a tone and
+compares the BM velocity at CFs from two octaves below to one octave above it: the TL's excitation
+falls by 50-65 dB within the first octave on the apical side (CFs below the tone) and a loud tone's
+spreads an octave to the basal side. A CNN cochlea whose output channels share one latent code
+leaves a floor on the apical side (set 2026.12.03.3 at 2 kHz, 90 dB SPL: +29 dB one octave and +53
+dB two octaves below the tone), which the IHC turns into a depolarisation (up to 1.7 mV at the
+1.15-kHz CF for a candidate of 12-03).
 """
 from __future__ import annotations
 
@@ -106,15 +114,67 @@ def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_
     return ref, err
 
 
+SPREAD_OCTAVES = (-2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.5, 1.0)
+SPREAD_TONES = ((1000.0, 70.0), (1000.0, 90.0), (2000.0, 70.0), (2000.0, 90.0))  # (Hz, dB SPL)
+
+
+def cochlea_spread_table(cochlea_cnn, tones=SPREAD_TONES, octaves=SPREAD_OCTAVES, progress=False):
+    """(cf, reference, cnn - reference): BM velocity RMS over 30-95 ms of a 0.1-s tone at the CFs
+    nearest ``f * 2**octaves`` for each (frequency [Hz], level [dB SPL]) of ``tones``.
+
+    cf: (n_tones, n_octaves) the CFs used [Hz]; reference: (n_tones, n_octaves) TL [dB re 1 um/s];
+    cnn - reference: [dB]. cochlea_cnn as in :func:`cochlea_gain_table`. Negative octaves are CFs
+    below the tone (apical of its place), where the TL's excitation falls steeply.
+    """
+    from .. import pipeline
+    from ..analysis import cf as _cf
+    from ..analysis.stimuli import pure_tone
+
+    cfs = _cf.connear_cfs()
+    octaves = np.asarray(octaves, dtype=float)
+    shape = (len(tones), octaves.size)
+    cf_used, ref, err = np.empty(shape), np.empty(shape), np.empty(shape)
+    a, b = int(RMS_FROM_S * FS_CNN), int(RMS_TO_S * FS_CNN)
+    rows = enumerate(tones)
+    if progress:
+        from tqdm.auto import tqdm
+
+        rows = tqdm(list(rows), desc="cochlea spread probe", unit="tone")
+    for i, (freq, level) in rows:
+        k = np.array([_cf.nearest_cf_index(cfs, freq * 2.0 ** o) for o in octaves])
+        tone = [pure_tone(freq, level, TONE_S, fs, ramp_s=TONE_RAMP_S) for fs in (FS_REFERENCE, FS_CNN)]
+        tl = pipeline.simulate(tone[0], FS_REFERENCE, mode="full", stages=("bm",), weights=None, cf=cfs[k],
+                               irregularities=False, progress=False)
+        cnn = np.asarray(cochlea_cnn(tone[1].astype(np.float32)), dtype=float)
+        if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
+            raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
+                             f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")
+        cf_used[i] = cfs[k]
+        ref[i] = 20 * np.log10(np.sqrt(np.mean(tl.bm[a:b] ** 2, axis=0)) / 1e-6)
+        err[i] = 20 * np.log10(np.sqrt(np.mean(cnn[a:b][:, k] ** 2, axis=0)) / 1e-6) - ref[i]
+    return cf_used, ref, err
+
+
 def _main(argv=None):
     p = argparse.ArgumentParser(prog="python -m connear_helpers.training.probe", description=__doc__.split("\n")[0])
     p.add_argument("--weights", default="connear-lab", help="weight set or folder with the model")
-    p.add_argument("--stage", choices=("ihc", "cochlea"), default="ihc",
-                   help="ihc: sinusoidal BM velocities (default); cochlea: tones at 0-100 dB SPL")
+    p.add_argument("--stage", choices=("ihc", "cochlea", "cochlea-spread"), default="ihc",
+                   help="ihc: sinusoidal BM velocities (default); cochlea: tones at 0-100 dB SPL, BM "
+                        "velocity at CF; cochlea-spread: four tones, BM velocity at CFs -2 to +1 octaves "
+                        "from each")
     a = p.parse_args(argv)
     from ..cnn import inference
     from ..cnn import weights as cnn_weights
 
+    if a.stage == "cochlea-spread":
+        model = cnn_weights.load_model("cochlea", a.weights)
+        cf_used, ref, err = cochlea_spread_table(lambda x: inference.cochlea_vbm(x, model, fs=FS_CNN), progress=True)
+        print(f"BM velocity RMS, TL [dB re 1 um/s] / CNN - TL [dB], at CFs octaves from the tone "
+              f"({cnn_weights.weights_label(a.weights)})")
+        print("tone             " + "".join(f"{o:>+13.2f} oct" for o in SPREAD_OCTAVES))
+        for (freq, level), c, r, e in zip(SPREAD_TONES, cf_used, ref, err):
+            print(f"{freq:6.0f} Hz {level:3.0f} dB " + "".join(f"{ri:9.1f} /{ei:+6.1f}" for ri, ei in zip(r, e)))
+        return
     if a.stage == "cochlea":
         model = cnn_weights.load_model("cochlea", a.weights)
         ref, err = cochlea_gain_table(lambda x: inference.cochlea_vbm(x, model, fs=FS_CNN), progress=True)

@@ -42,3 +42,28 @@ def test_the_cochlea_probe_reports_the_tl_input_output_function_and_the_models_e
     assert 0.0 < growth_high < 12.0
     with pytest.raises(ValueError, match="shape"):
         P.cochlea_gain_table(lambda p: np.zeros((p.size, 3)), freqs_hz=(1400.0,), levels_db=(40.0,))
+
+
+def test_the_cochlea_spread_probe_shows_the_tl_s_steep_apical_and_shallow_basal_slopes():
+    from connear_helpers.analysis import cf as CF
+
+    cfs = CF.connear_cfs()
+    floor = 1e-7  # m/s: a fake CNN that leaves the same floor in every channel
+
+    def fake_cnn(p):
+        t = np.arange(p.size) / 20000.0
+        return np.repeat((floor * np.sqrt(2) * np.sin(2 * np.pi * 2000.0 * t))[:, None], cfs.size, axis=1)
+
+    octaves = (-1.0, 0.0, 1.0)
+    cf_used, ref, err = P.cochlea_spread_table(fake_cnn, tones=((2000.0, 90.0),), octaves=octaves)
+    assert cf_used.shape == ref.shape == err.shape == (1, 3)
+    np.testing.assert_allclose(cf_used[0], [cfs[CF.nearest_cf_index(cfs, 2000.0 * 2.0 ** o)] for o in octaves])
+    np.testing.assert_allclose(ref + err, 20 * np.log10(floor / 1e-6), rtol=0, atol=0.05)
+    # TL physics at 90 dB SPL: an octave apical of the tone's place the BM barely moves (measured
+    # 49.6 dB below the velocity at the tone's CF), an octave basal it still follows the loud tone
+    # (measured 2.5 dB above: a loud tone's peak lies basal of its CF's place)
+    apical, basal = ref[0, 0] - ref[0, 1], ref[0, 2] - ref[0, 1]
+    assert apical < -30.0
+    assert -10.0 < basal < 8.0
+    with pytest.raises(ValueError, match="shape"):
+        P.cochlea_spread_table(lambda p: np.zeros((p.size, 3)), tones=((1000.0, 40.0),), octaves=(0.0,))
