@@ -76,6 +76,28 @@ LEVELS_DB = tuple(float(level) for level in range(0, 101, 10))  # dB SPL
 TONE_S, TONE_RAMP_S, RMS_FROM_S, RMS_TO_S = 0.1, 0.005, 0.03, 0.095
 
 
+def _tone_bm_db(cochlea_cnn, freq_hz, level_db, channels):
+    """(reference, cnn - reference): (n_channels,) BM velocity RMS over 30-95 ms of a 0.1-s tone
+    (5-ms Hann ramps) at the CF indices ``channels``: the TL model at 100 kHz [dB re 1 um/s] and the
+    CNN's error [dB]."""
+    from .. import pipeline
+    from ..analysis import cf as _cf
+    from ..analysis.stimuli import pure_tone
+
+    cfs = _cf.connear_cfs()
+    channels = np.asarray(channels, dtype=int)
+    tone = [pure_tone(freq_hz, level_db, TONE_S, fs, ramp_s=TONE_RAMP_S) for fs in (FS_REFERENCE, FS_CNN)]
+    tl = pipeline.simulate(tone[0], FS_REFERENCE, mode="full", stages=("bm",), weights=None, cf=cfs[channels],
+                           irregularities=False, progress=False)
+    cnn = np.asarray(cochlea_cnn(tone[1].astype(np.float32)), dtype=float)
+    if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
+        raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
+                         f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")
+    a, b = int(RMS_FROM_S * FS_CNN), int(RMS_TO_S * FS_CNN)
+    ref = 20 * np.log10(np.sqrt(np.mean(tl.bm[a:b] ** 2, axis=0)) / 1e-6)
+    return ref, 20 * np.log10(np.sqrt(np.mean(cnn[a:b, channels] ** 2, axis=0)) / 1e-6) - ref
+
+
 def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_DB, progress=False):
     """(reference, cnn - reference): (n_levels, n_freqs) BM velocity RMS at the CF nearest each tone
     over 30-95 ms of a 0.1-s tone (5-ms Hann ramps, level = RMS of the whole tone,
@@ -86,31 +108,20 @@ def cochlea_gain_table(cochlea_cnn, freqs_hz=COCHLEA_FREQS_HZ, levels_db=LEVELS_
     model, fs=20000)``). The reference is the TL model (exact engine, irregularities off) on the
     same tone at 100 kHz.
     """
-    from .. import pipeline
     from ..analysis import cf as _cf
-    from ..analysis.stimuli import pure_tone
 
     cfs = _cf.connear_cfs()
     freqs = np.asarray(freqs_hz, dtype=float)
     ref = np.empty((len(levels_db), freqs.size))
     err = np.empty_like(ref)
-    a, b = int(RMS_FROM_S * FS_CNN), int(RMS_TO_S * FS_CNN)
     grid = [(i, j) for i in range(len(levels_db)) for j in range(freqs.size)]
     if progress:
         from tqdm.auto import tqdm
 
         grid = tqdm(grid, desc="cochlea probe", unit="tone")
     for i, j in grid:
-        k = _cf.nearest_cf_index(cfs, freqs[j])
-        tone = [pure_tone(freqs[j], levels_db[i], TONE_S, fs, ramp_s=TONE_RAMP_S) for fs in (FS_REFERENCE, FS_CNN)]
-        tl = pipeline.simulate(tone[0], FS_REFERENCE, mode="full", stages=("bm",), weights=None, cf=[cfs[k]],
-                               irregularities=False, progress=False)
-        cnn = np.asarray(cochlea_cnn(tone[1].astype(np.float32)), dtype=float)
-        if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
-            raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
-                             f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")
-        ref[i, j] = 20 * np.log10(np.sqrt(np.mean(tl.bm[a:b, 0] ** 2)) / 1e-6)
-        err[i, j] = 20 * np.log10(np.sqrt(np.mean(cnn[a:b, k] ** 2)) / 1e-6) - ref[i, j]
+        r, e = _tone_bm_db(cochlea_cnn, freqs[j], levels_db[i], [_cf.nearest_cf_index(cfs, freqs[j])])
+        ref[i, j], err[i, j] = r[0], e[0]
     return ref, err
 
 
@@ -126,32 +137,21 @@ def cochlea_spread_table(cochlea_cnn, tones=SPREAD_TONES, octaves=SPREAD_OCTAVES
     cnn - reference: [dB]. cochlea_cnn as in :func:`cochlea_gain_table`. Negative octaves are CFs
     below the tone (apical of its place), where the TL's excitation falls steeply.
     """
-    from .. import pipeline
     from ..analysis import cf as _cf
-    from ..analysis.stimuli import pure_tone
 
     cfs = _cf.connear_cfs()
     octaves = np.asarray(octaves, dtype=float)
     shape = (len(tones), octaves.size)
     cf_used, ref, err = np.empty(shape), np.empty(shape), np.empty(shape)
-    a, b = int(RMS_FROM_S * FS_CNN), int(RMS_TO_S * FS_CNN)
     rows = enumerate(tones)
     if progress:
         from tqdm.auto import tqdm
 
         rows = tqdm(list(rows), desc="cochlea spread probe", unit="tone")
     for i, (freq, level) in rows:
-        k = np.array([_cf.nearest_cf_index(cfs, freq * 2.0 ** o) for o in octaves])
-        tone = [pure_tone(freq, level, TONE_S, fs, ramp_s=TONE_RAMP_S) for fs in (FS_REFERENCE, FS_CNN)]
-        tl = pipeline.simulate(tone[0], FS_REFERENCE, mode="full", stages=("bm",), weights=None, cf=cfs[k],
-                               irregularities=False, progress=False)
-        cnn = np.asarray(cochlea_cnn(tone[1].astype(np.float32)), dtype=float)
-        if cnn.shape != (int(round(TONE_S * FS_CNN)), cfs.size):
-            raise ValueError(f"cochlea_cnn returned shape {cnn.shape}; expected (T, 201) = "
-                             f"({int(round(TONE_S * FS_CNN))}, {cfs.size})")
+        k = [_cf.nearest_cf_index(cfs, freq * 2.0 ** o) for o in octaves]
         cf_used[i] = cfs[k]
-        ref[i] = 20 * np.log10(np.sqrt(np.mean(tl.bm[a:b] ** 2, axis=0)) / 1e-6)
-        err[i] = 20 * np.log10(np.sqrt(np.mean(cnn[a:b][:, k] ** 2, axis=0)) / 1e-6) - ref[i]
+        ref[i], err[i] = _tone_bm_db(cochlea_cnn, freq, level, k)
     return cf_used, ref, err
 
 
@@ -172,7 +172,7 @@ def _main(argv=None):
         print(f"BM velocity RMS, TL [dB re 1 um/s] / CNN - TL [dB], at CFs octaves from the tone "
               f"({cnn_weights.weights_label(a.weights)})")
         print("tone             " + "".join(f"{o:>+13.2f} oct" for o in SPREAD_OCTAVES))
-        for (freq, level), c, r, e in zip(SPREAD_TONES, cf_used, ref, err):
+        for (freq, level), r, e in zip(SPREAD_TONES, ref, err):
             print(f"{freq:6.0f} Hz {level:3.0f} dB " + "".join(f"{ri:9.1f} /{ei:+6.1f}" for ri, ei in zip(r, e)))
         return
     if a.stage == "cochlea":

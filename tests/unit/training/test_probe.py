@@ -48,17 +48,20 @@ def test_the_cochlea_spread_probe_shows_the_tl_s_steep_apical_and_shallow_basal_
     from connear_helpers.analysis import cf as CF
 
     cfs = CF.connear_cfs()
-    floor = 1e-7  # m/s: a fake CNN that leaves the same floor in every channel
+    floor = 1e-7 * 10 ** (np.arange(cfs.size) / 100)  # m/s: a fake CNN, 0.2 dB more per channel
 
     def fake_cnn(p):
         t = np.arange(p.size) / 20000.0
-        return np.repeat((floor * np.sqrt(2) * np.sin(2 * np.pi * 2000.0 * t))[:, None], cfs.size, axis=1)
+        return np.sqrt(2) * np.sin(2 * np.pi * 2000.0 * t)[:, None] * floor
 
     octaves = (-1.0, 0.0, 1.0)
     cf_used, ref, err = P.cochlea_spread_table(fake_cnn, tones=((2000.0, 90.0),), octaves=octaves)
     assert cf_used.shape == ref.shape == err.shape == (1, 3)
-    np.testing.assert_allclose(cf_used[0], [cfs[CF.nearest_cf_index(cfs, 2000.0 * 2.0 ** o)] for o in octaves])
-    np.testing.assert_allclose(ref + err, 20 * np.log10(floor / 1e-6), rtol=0, atol=0.05)
+    k = [CF.nearest_cf_index(cfs, 2000.0 * 2.0 ** o) for o in octaves]
+    np.testing.assert_allclose(cf_used[0], cfs[k])
+    assert cf_used[0, 0] < 2000.0 / 1.9 and cf_used[0, 2] > 2000.0 * 1.9
+    # each CF's CNN velocity is read from its own channel
+    np.testing.assert_allclose(ref[0] + err[0], 20 * np.log10(floor[k] / 1e-6), rtol=0, atol=0.05)
     # TL physics at 90 dB SPL: an octave apical of the tone's place the BM barely moves (measured
     # 49.6 dB below the velocity at the tone's CF), an octave basal it still follows the loud tone
     # (measured 2.5 dB above: a loud tone's peak lies basal of its CF's place)
