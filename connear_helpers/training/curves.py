@@ -16,9 +16,18 @@ It also prints a table: per run, CPU-hours, steps, best validation loss, and how
 validation loss fell in the last CPU-hour and in the hour before (the trend that says whether more
 CPU time on the same recipe is worth it).
 
+The score history of the shipped sets (:func:`set_history`, :func:`plot_set_history`) is the other
+view: per model, the set's score (1 = the bar) against the CPU-hours the model had been trained
+for, all training runs together, read from the sets' manifests alone (run folders are not kept
+in the repository; every shipped set's manifest is, in git).
+
 Command line::
 
     python -m connear_helpers.training.curves RUN [RUN ...] [--manifest FILE ...] [--out curves.png]
+    python -m connear_helpers.training.curves --history [MANIFEST ...] [--out scores.png]
+
+``--history`` without files reads every committed version of ``connear_weights/manifest.json``
+from the git history of the current folder.
 """
 from __future__ import annotations
 
@@ -26,10 +35,12 @@ import argparse
 import csv
 import json
 import pathlib
+import subprocess
 
 import numpy as np
 
-__all__ = ["read_run", "best_so_far", "trend", "score_points", "plot_learning_curves", "format_table"]
+__all__ = ["read_run", "best_so_far", "trend", "score_points", "plot_learning_curves", "format_table",
+           "model_cpu_hours", "set_history", "manifests_from_git", "plot_set_history", "format_history"]
 
 _COLUMNS = ("step", "wall_s", "train_loss", "val_loss", "lr")
 
@@ -186,16 +197,123 @@ def format_table(runs):
     return "\n".join(lines)
 
 
+def model_cpu_hours(entry):
+    """CPU-hours of training behind a set's model (one ``models`` entry of a manifest), up to the
+    weights it holds: the hours of the model it was fine-tuned from (``init_from``, all runs before)
+    plus its own run's hours at the kept checkpoint (``cpu_hours_at_best``; ``cpu_hours``, the whole
+    run, in sets that predate that field). NaN if the manifest has no training hours."""
+    training = entry.get("training") or {}
+    own = training.get("cpu_hours_at_best")
+    if own is None:
+        own = training.get("cpu_hours")
+    if own is None:
+        return float("nan")
+    before = (training.get("init_from") or {}).get("cpu_hours_total") or 0.0
+    return float(before) + float(own)
+
+
+def set_history(manifests):
+    """The score history of weight sets: manifests is a list of manifest dicts (or paths) in order.
+
+    Returns {stage: [(cpu_hours, score, version), ...]} (:func:`model_cpu_hours`; the score of
+    :mod:`.weight_set`, 1 = the bar of issue #11). A model kept from one set to the next appears
+    at the same CPU-hours again (with the score measured for that set: the cochlea's light-mode
+    score also moves with the IHC and ANF-H it is chained with)."""
+    out = {}
+    for m in manifests:
+        if not isinstance(m, dict):
+            m = json.loads(pathlib.Path(m).read_text())
+        scores = m.get("scores") or {}
+        for stage, entry in (m.get("models") or {}).items():
+            if stage in scores:
+                out.setdefault(stage, []).append((model_cpu_hours(entry), float(scores[stage]),
+                                                  str(m.get("version", "?"))))
+    return out
+
+
+def manifests_from_git(path="connear_weights/manifest.json", repo="."):
+    """Every committed version of the manifest at ``path`` in the git repository ``repo``, oldest
+    first, as dicts. Raises RuntimeError (with git's message) outside a git checkout."""
+    def git(*args):
+        r = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"git {' '.join(args)} failed: {r.stderr.strip()} (run from a git clone of "
+                               "connear-lab, or give the manifest files)")
+        return r.stdout
+
+    commits = git("log", "--format=%H", "--", path).split()[::-1]
+    if not commits:
+        raise RuntimeError(f"no commit touches {path} in {repo}")
+    return [json.loads(git("show", f"{c}:{path}")) for c in commits]
+
+
+def plot_set_history(history):
+    """Figure with one panel per model: the sets' scores against the model's CPU-hours
+    (:func:`set_history`), the bar (score 1) dotted; points labelled with the set versions."""
+    import matplotlib.pyplot as plt
+
+    stages = [s for s in ("cochlea", "ihc", "anfh", "anfm", "anfl") if s in history] + \
+        [s for s in history if s not in ("cochlea", "ihc", "anfh", "anfm", "anfl")]
+    ncols = min(3, len(stages))
+    nrows = -(-len(stages) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(stages):]:
+        ax.set_visible(False)
+    for ax, stage in zip(axes.flat, stages):
+        pts = history[stage]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="C3", ms=4, lw=1)
+        labels = {}  # a model kept in several sets is one point: label it with the first and last set
+        for h, s, v in pts:
+            vs = labels.setdefault((h, s), [])
+            if v not in vs:
+                vs.append(v)
+        for (h, s), vs in labels.items():
+            ax.annotate(vs[0] if len(vs) == 1 else f"{vs[0]} to {vs[-1]}", (h, s), textcoords="offset points",
+                        xytext=(3, 3), fontsize=6, color="C3")
+        ax.axhline(1.0, color="k", lw=0.8, ls=":")
+        ax.set_ylim(0, 1.1 * max([1.2] + [p[1] for p in pts]))
+        ax.margins(x=0.3)
+        ax.set_xlabel("CPU-hours of the model (one core)")
+        ax.set_ylabel("score (1 = bar; lower is better)")
+        ax.set_title({"cochlea": "cochlea (light-mode score)"}.get(stage, stage), fontsize=9)
+        ax.grid(True, alpha=0.3)
+    return fig
+
+
+def format_history(history):
+    """Text table of :func:`set_history`: per model and set, CPU-hours and score."""
+    lines = [f"{'model':<9}{'set':<16}{'CPU-h':>7}{'score':>8}"]
+    for stage, pts in history.items():
+        for h, s, v in pts:
+            lines.append(f"{stage:<9}{v:<16}{h:>7.2f}{s:>8.3f}")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m connear_helpers.training.curves",
                                 description="learning curves of CPU training runs (connear_helpers.training.fit)")
-    p.add_argument("runs", nargs="+", help="run folders (each with history.csv and state.json)")
+    p.add_argument("runs", nargs="*", help="run folders (each with history.csv and state.json)")
     p.add_argument("--manifest", nargs="*", default=[], help="manifest.json files of judged weight sets")
+    p.add_argument("--history", nargs="*", default=None, metavar="MANIFEST",
+                   help="draw the sets' scores against each model's CPU-hours instead (no run folders); "
+                        "without files: every committed connear_weights/manifest.json of this git clone")
     p.add_argument("--out", default="learning_curves.png", help="figure file to write (default learning_curves.png)")
     args = p.parse_args(argv)
     import matplotlib
 
     matplotlib.use("Agg")
+    if args.history is not None:
+        if args.runs:
+            p.error("--history draws the sets' scores from manifests: give no run folders with it")
+        history = set_history(args.history or manifests_from_git())
+        print(format_history(history))
+        fig = plot_set_history(history)
+        fig.savefig(args.out, dpi=120)
+        print(f"wrote {args.out}")
+        return
+    if not args.runs:
+        p.error("give run folders of connear_helpers.training.fit, or --history")
     runs = [read_run(r) for r in args.runs]
     print(format_table(runs))
     fig = plot_learning_curves(runs, score_points(args.manifest, runs))

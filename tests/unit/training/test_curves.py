@@ -120,3 +120,62 @@ def test_command_line_writes_the_figure(tmp_path, capsys):
     curves.main([str(run), "--out", str(out)])
     assert out.stat().st_size > 1000
     assert "cochlea_f64k32" in capsys.readouterr().out
+
+
+def _set(version, scores, training):
+    """A manifest of a weight set: {stage: training dict} and {stage: score}."""
+    return {"version": version, "scores": scores,
+            "models": {s: {"architecture": "x", "training": t} for s, t in training.items()}}
+
+
+def test_a_models_cpu_hours_add_the_runs_before_it_up_to_the_kept_checkpoint():
+    first = {"cpu_hours": 1.17}  # a first set: no lineage, no kept-checkpoint hours
+    fine_tune = {"cpu_hours": 2.0, "cpu_hours_at_best": 1.5, "init_from": {"cpu_hours_total": 3.0}}
+    assert curves.model_cpu_hours({"training": first}) == pytest.approx(1.17)
+    assert curves.model_cpu_hours({"training": fine_tune}) == pytest.approx(4.5)  # not 5.0: the run went past its best
+    assert np.isnan(curves.model_cpu_hours({}))
+
+
+def test_set_history_keeps_the_sets_order_and_a_kept_model_at_its_hours():
+    sets = [_set("2026.12.02", {"ihc": 1.7, "anfh": 1.6}, {"ihc": {"cpu_hours": 1.8}, "anfh": {"cpu_hours": 0.9}}),
+            _set("2026.12.03", {"ihc": 1.4, "anfh": 1.6},
+                 {"ihc": {"cpu_hours": 1.7, "init_from": {"cpu_hours_total": 1.8}}, "anfh": {"cpu_hours": 0.9}})]
+    history = curves.set_history(sets)
+    assert history["ihc"] == [(pytest.approx(1.8), 1.7, "2026.12.02"), (pytest.approx(3.5), 1.4, "2026.12.03")]
+    assert [h for h, _, _ in history["anfh"]] == [0.9, 0.9]  # kept, not trained: no new hours
+    fig = curves.plot_set_history(history)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == ["ihc", "anfh"]
+    assert "2026.12.02 to 2026.12.03" in [t.get_text() for t in fig.axes[1].texts]  # one point, both sets
+
+
+def test_history_from_git_reads_every_committed_manifest_oldest_first(tmp_path, capsys):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "clone"
+    (repo / "connear_weights").mkdir(parents=True)
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    for version, score in (("2026.12.02", 2.0), ("2026.12.03", 1.5)):
+        (repo / "connear_weights" / "manifest.json").write_text(
+            json.dumps(_set(version, {"ihc": score}, {"ihc": {"cpu_hours": score}})))
+        git("add", "-A")
+        git("commit", "-q", "-m", version)
+    assert [m["version"] for m in curves.manifests_from_git(repo=repo)] == ["2026.12.02", "2026.12.03"]
+    with pytest.raises(RuntimeError, match="git clone"):
+        curves.manifests_from_git(repo=tmp_path)  # not a git checkout
+    out = tmp_path / "scores.png"
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps(_set("2026.12.04", {"ihc": 0.9}, {"ihc": {"cpu_hours": 4.0}})))
+    curves.main(["--history", str(manifest), "--out", str(out)])
+    assert out.stat().st_size > 1000
+    assert "2026.12.04" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        curves.main(["some_run", "--history"])  # runs and --history together
