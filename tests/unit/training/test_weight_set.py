@@ -32,7 +32,10 @@ def test_scores_are_relative_to_the_bar():
     assert s["anfh"] == s["anfm"] == s["anfl"] == pytest.approx(1.5)  # synchrony 0.03 / 0.02
     assert s["cochlea"] == pytest.approx(1.0)  # light 0.3 mV / 0.3; HSR 1 kHz 7.5 / 15 (4 kHz not judged)
     text = WS.summary(_result("full"), _result("light", hsr_1k=7.5))
-    assert "0.10 mV" in text and "not passed" in text
+    assert "0.100 mV" in text and "not passed" in text
+    # an error just above the bar must not be rounded onto it
+    text = WS.summary(_result("full", ep=0.0512), _result("light", ep=0.1585, hsr_1k=7.5))
+    assert "excitation patterns 0.102 mV" in text and "light mode 0.317 mV" in text
 
 
 def _fake_run(tmp_path, stage, architecture, seed):
