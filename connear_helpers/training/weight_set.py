@@ -268,8 +268,10 @@ def assemble(runs, out_dir="connear_weights", quick=False, progress=True, cache=
                           + ")", file=sys.stderr)
                 return shipped, []
             use = set(max(options)[2])
+            # the light-mode judgements above left cand holding the last combination they judged:
+            # write the chosen one back (and judge it, unless it is the candidate set judged first)
+            compose(use)
             if use != set(runs):
-                compose(use)
                 full, light = judge(cand, quick, progress, cache)
         new_scores = scores(full, light)
         worse = {s: (old_scores[s], new_scores[s]) for s in STAGES

@@ -159,6 +159,33 @@ def test_the_cochlea_is_shipped_without_the_ihc_that_spoils_its_chain(tmp_path, 
     assert manifest["scores"]["cochlea"] == pytest.approx(2 * 0.25 / 0.3, abs=1e-4)
 
 
+def test_a_chosen_candidate_pair_is_the_pair_written(tmp_path, monkeypatch):
+    """Cochlea and IHC both retrained and best together: after the light-mode judgements of each
+    alone, the set written holds both candidates (the files and manifest of the judged pair)."""
+    arch = {"cochlea": "cochlea_f64k32", "ihc": "ihc_f16", "anfh": "anf_l8f16", "anfm": "anf_l8f16",
+            "anfl": "anf_l8f16"}
+    first = {s: _fake_run(tmp_path, s, a, 1) for s, a in arch.items()}
+    second = {s: _fake_run(tmp_path / "b", s, arch[s], 2) for s in ("cochlea", "ihc")}
+    light_ep = {(False, False): 0.4, (True, True): 0.25, (True, False): 0.3, (False, True): 0.45}
+
+    def fake_judge(folder, quick=False, progress=True, cache=None):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        new = tuple(manifest["models"][s]["sha256"] == _sha(second[s] / f"{s}.weights.h5") for s in ("cochlea", "ihc"))
+        return (_result("full", ep=0.05 if new[1] else 0.2, rl=5.0),
+                _result("light", ep=light_ep[new], hsr_1k=5.0))
+
+    _patch_judges(monkeypatch, fake_judge)
+    out = tmp_path / "connear_weights"
+    WS.assemble(first, out, progress=False)
+    manifest, changed = WS.assemble(second, out, progress=False)
+    assert changed == ["cochlea", "ihc"]
+    for stage in ("cochlea", "ihc"):
+        assert _sha(out / f"{stage}.weights.h5") == _sha(second[stage] / f"{stage}.weights.h5")
+        assert manifest["models"][stage]["sha256"] == _sha(second[stage] / f"{stage}.weights.h5")
+    assert manifest["scores"]["cochlea"] == pytest.approx(2 * 0.25 / 0.3, abs=1e-4)
+    assert manifest["scores"]["ihc"] == pytest.approx(1.0)
+
+
 def _sha(path):
     from connear_helpers.cnn.weights import file_sha256
 
