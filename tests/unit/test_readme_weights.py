@@ -30,8 +30,9 @@ def _worst_excitation(manifest, mode):
 def expected_statements(manifest):
     """The strings the README's weights table must contain, from the manifest."""
     out = [f"Set **{manifest['version']}**",
-           f"10-90 dB: {_worst_excitation(manifest, 'full'):.2f} mV",
-           f"excitation patterns {_worst_excitation(manifest, 'light'):.2f} mV worst",
+           # three decimals, as the manifest's summary line: 0.102 mV must not read as the 0.1-mV bar
+           f"10-90 dB: {_worst_excitation(manifest, 'full'):.3f} mV",
+           f"excitation patterns {_worst_excitation(manifest, 'light'):.3f} mV worst",
            f"HSR rate-level at 1 kHz {_curve(manifest, 'light', 'anf_rate_level', 'HSR')[0]:.0f} spikes/s"]
     for fibre in ("HSR", "MSR", "LSR"):
         rl = _curve(manifest, "full", "anf_rate_level", fibre)
