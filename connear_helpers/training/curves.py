@@ -39,6 +39,8 @@ import subprocess
 
 import numpy as np
 
+from .weight_set import STAGES
+
 __all__ = ["read_run", "best_so_far", "trend", "score_points", "plot_learning_curves", "format_table",
            "model_cpu_hours", "set_history", "manifests_from_git", "plot_set_history", "format_history"]
 
@@ -139,6 +141,17 @@ def score_points(manifest_paths, runs):
     return out
 
 
+def _point_labels(points):
+    """Labels of score points [(cpu_hours, score, version), ...]: a model kept in several sets is one
+    point, labelled with its sets ("a", "a, b", or "a to z" for three or more): {(hours, score): label}."""
+    versions = {}
+    for h, s, v in points:
+        vs = versions.setdefault((h, s), [])
+        if v not in vs:
+            vs.append(v)
+    return {k: ", ".join(vs) if len(vs) <= 2 else f"{vs[0]} to {vs[-1]}" for k, vs in versions.items()}
+
+
 def plot_learning_curves(runs, points=None, ncols=3):
     """Figure with one panel per run (results of :func:`read_run`); points: :func:`score_points`.
 
@@ -171,11 +184,8 @@ def plot_learning_curves(runs, points=None, ncols=3):
         if pts:
             ax2 = ax.twinx()
             ax2.plot([p[0] + before for p in pts], [p[1] for p in pts], "o--", color="C3", ms=5, label="set score")
-            labels = {}  # a model kept in several sets is one point: one label naming them all
-            for h, s, v in pts:
-                labels.setdefault((h, s), []).append(v)
-            for (h, s), vs in labels.items():
-                ax2.annotate(", ".join(vs), (h + before, s), textcoords="offset points", xytext=(3, 3), fontsize=7,
+            for (h, s), label in _point_labels(pts).items():
+                ax2.annotate(label, (h + before, s), textcoords="offset points", xytext=(3, 3), fontsize=7,
                              color="C3")
             ax2.axhline(1.0, color="C3", lw=0.8, ls=":")
             ax2.set_ylabel("score (1 = bar of #11)", color="C3")
@@ -252,8 +262,7 @@ def plot_set_history(history):
     (:func:`set_history`), the bar (score 1) dotted; points labelled with the set versions."""
     import matplotlib.pyplot as plt
 
-    stages = [s for s in ("cochlea", "ihc", "anfh", "anfm", "anfl") if s in history] + \
-        [s for s in history if s not in ("cochlea", "ihc", "anfh", "anfm", "anfl")]
+    stages = [s for s in STAGES if s in history] + [s for s in history if s not in STAGES]
     ncols = min(3, len(stages))
     nrows = -(-len(stages) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False,
@@ -263,14 +272,8 @@ def plot_set_history(history):
     for ax, stage in zip(axes.flat, stages):
         pts = history[stage]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="C3", ms=4, lw=1)
-        labels = {}  # a model kept in several sets is one point: label it with the first and last set
-        for h, s, v in pts:
-            vs = labels.setdefault((h, s), [])
-            if v not in vs:
-                vs.append(v)
-        for (h, s), vs in labels.items():
-            ax.annotate(vs[0] if len(vs) == 1 else f"{vs[0]} to {vs[-1]}", (h, s), textcoords="offset points",
-                        xytext=(3, 3), fontsize=6, color="C3")
+        for (h, s), label in _point_labels(pts).items():
+            ax.annotate(label, (h, s), textcoords="offset points", xytext=(3, 3), fontsize=6, color="C3")
         ax.axhline(1.0, color="k", lw=0.8, ls=":")
         ax.set_ylim(0, 1.1 * max([1.2] + [p[1] for p in pts]))
         ax.margins(x=0.3)

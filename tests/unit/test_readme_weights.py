@@ -27,6 +27,28 @@ def _worst_excitation(manifest, mode):
     return max(r["rmse"] for r in rows)
 
 
+def _excitation_cells(manifest, mode):
+    """(rmse, freq_hz, level_db_spl) of the bar's cells: 0.5/1/2 kHz at 10-90 dB SPL, worst first."""
+    return sorted(((r["rmse"], r["freq_hz"], r["level_db_spl"]) for r in _rows(manifest, mode, "ihc_excitation")
+                   if r["freq_hz"] in (500.0, 1000.0, 2000.0) and 10 <= r["level_db_spl"] <= 90), reverse=True)
+
+
+def _where(cell):
+    return f"{cell[1] / 1000:g} kHz at {cell[2]:.0f} dB"
+
+
+def expected_details(manifest):
+    """The details in parentheses of the IHC and cochlea rows: where the worst cell is, and the rest."""
+    full, light = _excitation_cells(manifest, "full"), _excitation_cells(manifest, "light")
+    quiet = max(c[0] for c in full if c[2] <= 60)
+    loud_rest = max(c[0] for c in full[1:] if c[2] > 60)
+    low_freqs = max(c[0] for c in light if c[1] in (500.0, 1000.0))
+    hsr_4k = _curve(manifest, "light", "anf_rate_level", "HSR")[1]
+    return [f"({_where(full[0])}; at most {quiet:.3f} mV up to 60 dB, {loud_rest:.3f} mV elsewhere)",
+            f"({_where(light[0])}; 0.5 and 1 kHz at most {low_freqs:.3f} mV at every level)",
+            f"(4 kHz: {hsr_4k:.0f})"]
+
+
 def expected_statements(manifest):
     """The strings the README's weights table must contain, from the manifest."""
     out = [f"Set **{manifest['version']}**",
@@ -63,5 +85,5 @@ def test_readme_table_is_the_manifests():
         pytest.skip("no weight set shipped")
     manifest = json.loads(MANIFEST.read_text())
     readme = (REPO / "README.md").read_text()
-    missing = [s for s in expected_statements(manifest) if s not in readme]
+    missing = [s for s in expected_statements(manifest) + expected_details(manifest) if s not in readme]
     assert not missing, f"README's weights table disagrees with {MANIFEST.name}: missing {missing}"

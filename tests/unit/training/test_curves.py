@@ -146,7 +146,9 @@ def test_set_history_keeps_the_sets_order_and_a_kept_model_at_its_hours():
     fig = curves.plot_set_history(history)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert titles == ["ihc", "anfh"]
-    assert "2026.12.02 to 2026.12.03" in [t.get_text() for t in fig.axes[1].texts]  # one point, both sets
+    assert "2026.12.02, 2026.12.03" in [t.get_text() for t in fig.axes[1].texts]  # one point, both sets
+    three = [(1.0, 0.5, v) for v in ("2026.12.02", "2026.12.03", "2026.12.04")] + [(1.0, 0.5, "2026.12.04")]
+    assert curves._point_labels(three) == {(1.0, 0.5): "2026.12.02 to 2026.12.04"}
 
 
 def test_history_from_git_reads_every_committed_manifest_oldest_first(tmp_path, capsys):
